@@ -1,0 +1,43 @@
+/*
+ * config.h - what a ben-prep run is asked to do, and the command line that
+ * says it.
+ */
+#ifndef BENPREP_CONFIG_H
+#define BENPREP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct bp_config {
+    const char *root_s1;  /* -r1: folder of BigEarthNet-S1 patch folders */
+    const char *root_s2;  /* -r2: folder of BigEarthNet-S2 patch folders */
+    const char *out_dir;  /* -o: output folder */
+    const char **splits;  /* -n: split CSV paths (owned array, borrowed strings) */
+    size_t nsplits;
+    const char *library;  /* -l: only "tensorflow" */
+    uint32_t records_per_shard;
+    int dry_run;
+    int verbosity;        /* 0 default; -v adds, -q subtracts */
+    int argc;             /* the command line, for the manifest */
+    char **argv;
+};
+
+enum bp_cli_result {
+    BP_CLI_RUN = 0,  /* *cfg is ready */
+    BP_CLI_EXIT = 1, /* --help or --version was printed: exit 0 */
+    BP_CLI_USAGE = 2 /* a usage error was printed: exit 2 */
+};
+
+/* Parse argv into *cfg. Messages go to out (help, version) and err (usage
+ * errors) when they are not NULL, so only one rank needs to print. Never
+ * exits. On BP_CLI_RUN, release cfg with bp_config_free(). */
+enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
+                                FILE *out, FILE *err);
+
+void bp_config_free(struct bp_config *cfg);
+
+/* The program version, "MAJOR.MINOR.PATCH". */
+const char *bp_version(void);
+
+#endif

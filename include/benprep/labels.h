@@ -1,0 +1,32 @@
+/*
+ * labels.h - the BigEarthNet 43-class names and their 19-class conversion.
+ *
+ * The tables are built in and equal the official label_indices.json:
+ * original_labels (43 names, index order), label_conversion (19 lists of
+ * 43-class indices) and BigEarthNet-19_labels (19 names, index order).
+ */
+#ifndef BENPREP_LABELS_H
+#define BENPREP_LABELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BP_LABELS43 43
+#define BP_LABELS19 19
+
+extern const char *const bp_labels43_names[BP_LABELS43];
+extern const char *const bp_labels19_names[BP_LABELS19];
+
+/* The 43-class index of a label name of len bytes, or -1 when unknown. */
+int bp_label43_index(const char *name, size_t len);
+
+/* The 19-class index a 43-class index maps to, or -1 for the dropped ones. */
+int bp_label19_of43(int index43);
+
+/* The 43-class indices feeding 19-class index i; returns their count. */
+size_t bp_label19_sources(int index19, const int **indices);
+
+/* Bytes of the longest 19-class name (for buffer sizing). */
+#define BP_LABEL19_NAME_MAX 86
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * manifest.h - OUT/manifest.json, the record of what a run produced.
+ *
+ * Written by rank 0 after every shard is finished: to a temporary name,
+ * fsynced, renamed, and the folder fsynced, so manifest.json is either the
+ * complete new manifest or absent. Its "splits" object lists, per split in
+ * command-line order, the record count and the shards in row order, each
+ * with its path (relative to OUT), records, bytes and CRC-32C as 8 lowercase
+ * hex digits.
+ */
+#ifndef BENPREP_MANIFEST_H
+#define BENPREP_MANIFEST_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "benprep/config.h"
+#include "benprep/csv.h"
+#include "benprep/plan.h"
+
+#define BP_MANIFEST_NAME "manifest.json"
+
+/* What became of one chunk of the plan. */
+struct bp_chunk_result {
+    uint64_t records;
+    uint64_t bytes;
+    uint32_t crc32c;
+    int32_t status; /* BP_OK once the shard is final */
+};
+
+struct bp_run_facts {
+    int ranks;
+    time_t started;
+    double seconds;
+};
+
+/* Write OUT/manifest.json. Returns BP_OK, or BP_OUTPUT (logged). */
+int bp_manifest_write(const struct bp_config *cfg,
+                      const struct bp_split *splits, size_t nsplits,
+                      const struct bp_plan *plan,
+                      const struct bp_chunk_result *results,
+                      const struct bp_run_facts *facts);
+
+/* Write text to dir/name through dir/.name.tmp + fsync + rename + fsync of
+ * dir. Returns BP_OK or BP_OUTPUT (logged). */
+int bp_write_file_atomic(const char *dir, const char *name, const char *text,
+                         size_t len);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * patch.h - reading one BigEarthNet-MM patch pair.
+ *
+ * A reader belongs to one rank and holds every buffer a pair needs, so
+ * reading a pair allocates nothing of ours. Each input file is read whole
+ * with one open and one read, then GDAL decodes it from memory (/vsimem/),
+ * which keeps the parallel file system's metadata traffic to the minimum.
+ * Labels come from the S1 JSON (json-c) and are converted to 19 classes.
+ */
+#ifndef BENPREP_PATCH_H
+#define BENPREP_PATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "benprep/labels.h"
+
+#define BP_S2_BANDS 12
+#define BP_S1_SIDE 120
+
+/* The S2 bands in record key order, and their side lengths in pixels. */
+extern const char *const bp_s2_band_names[BP_S2_BANDS];
+extern const int bp_s2_band_sides[BP_S2_BANDS];
+
+/* One decoded pair. The arrays belong to the reader and stay valid until
+ * its next read; the names point at the caller's strings. */
+struct bp_pair {
+    const char *s2_name;
+    const char *s1_name;
+    const uint16_t *s2[BP_S2_BANDS]; /* row-major, top row first */
+    const float *vv;
+    const float *vh;
+    uint8_t multi_hot[BP_LABELS19];
+};
+
+/* Why a pair could not be read: the file at fault and the reason. */
+struct bp_failure {
+    char file[4096];
+    char reason[512];
+};
+
+struct bp_reader;
+
+/* A reader for the archive roots (copied). NULL when out of memory.
+ * Registers GDAL's GTiff driver on first use. */
+struct bp_reader *bp_reader_new(const char *root_s1, const char *root_s2);
+
+/* Read the pair; returns BP_OK, or BP_INPUT with *why filled in, or
+ * BP_NOMEM. */
+int bp_reader_read(struct bp_reader *r, const char *s2_name,
+                   const char *s1_name, struct bp_pair *out,
+                   struct bp_failure *why);
+
+/* Destroy a reader; accepts NULL. */
+void bp_reader_free(struct bp_reader *r);
+
+/* Prepare GDAL for in-memory decoding (drivers, no sidecar probing). Safe to
+ * call more than once. */
+void bp_gdal_setup(void);
+
+#endif

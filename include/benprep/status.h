@@ -1,0 +1,35 @@
+/*
+ * status.h - the one table of ben-prep status codes.
+ *
+ * Every function that can fail returns an enum bp_status. The code says what
+ * kind of thing went wrong; the details (file, CSV row, reason) are logged at
+ * the place where they are known, so callers only pass the code on.
+ */
+#ifndef BENPREP_STATUS_H
+#define BENPREP_STATUS_H
+
+/* X(name, exit status of the program, message) */
+#define BP_STATUS_MAP(X)                                                      \
+    X(OK, 0, "success")                                                       \
+    X(USAGE, 2, "usage error")                                                \
+    X(NOMEM, 1, "out of memory")                                              \
+    X(CSV, 1, "malformed split file")                                         \
+    X(INPUT, 1, "bad input patch")                                            \
+    X(OUTPUT, 1, "cannot write output")                                       \
+    X(MPI, 1, "MPI communication failed")                                     \
+    X(ABORTED, 1, "stopped because another rank failed")
+
+enum bp_status {
+#define BP_STATUS_ENUM(name, exit_code, msg) BP_##name,
+    BP_STATUS_MAP(BP_STATUS_ENUM)
+#undef BP_STATUS_ENUM
+    BP_STATUS_COUNT
+};
+
+/* A short English description of a status ("bad input patch"). Never NULL. */
+const char *bp_strstatus(int status);
+
+/* The process exit status that belongs to a status code. */
+int bp_status_exit_code(int status);
+
+#endif

@@ -1,0 +1,214 @@
+#include "benprep/csv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "benprep/log.h"
+#include "benprep/status.h"
+#include "crc32c.h"
+
+/* Errors reported per file before the rest are only counted. */
+#define MAX_REPORTED 20
+
+const char *bp_name_problem(const char *name, size_t len)
+{
+    if (len == 0)
+        return "empty patch name";
+    if (len > BP_NAME_MAX)
+        return "patch name longer than 255 bytes";
+    if (len == 1 && name[0] == '.')
+        return "patch name is '.'";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x20 || c == 0x7f)
+            return "patch name contains a control character";
+        if (c == '/')
+            return "patch name contains '/'";
+        if (c == '.' && i + 1 < len && name[i + 1] == '.')
+            return "patch name contains '..'";
+    }
+    return NULL;
+}
+
+int bp_split_name(const char *path, char *buf, size_t size)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strcspn(base, ".");
+    if (n == 0 || n >= size)
+        return -1;
+    memcpy(buf, base, n);
+    buf[n] = '\0';
+    return 0;
+}
+
+void bp_split_free(struct bp_split *s)
+{
+    if (!s)
+        return;
+    free(s->name);
+    free(s->path);
+    free(s->text);
+    free(s->rows);
+    memset(s, 0, sizeof *s);
+}
+
+static size_t count_lines(const char *text, size_t len)
+{
+    size_t n = 1;
+    for (const char *p = text; (p = memchr(p, '\n', len - (size_t)(p - text)));
+         p++)
+        n++;
+    return n;
+}
+
+int bp_split_parse(const char *path, char *text, size_t len,
+                   struct bp_split *out)
+{
+    memset(out, 0, sizeof *out);
+    out->text = text;
+    out->text_len = len;
+    out->crc32c = bp_crc32c(text, len);
+    text[len] = '\0';
+    char name[256];
+    if (bp_split_name(path, name, sizeof name) != 0) {
+        BP_ERROR("%s: cannot take a split name from this file name (the "
+                 "part before the first '.' must be 1 to 255 bytes)",
+                 path);
+        goto fail;
+    }
+    out->name = strdup(name);
+    out->path = strdup(path);
+    out->rows = malloc(count_lines(text, len) * sizeof *out->rows);
+    if (!out->name || !out->path || !out->rows) {
+        BP_ERROR("%s: out of memory reading the split file", path);
+        bp_split_free(out);
+        return BP_NOMEM;
+    }
+
+    size_t errors = 0;
+    size_t pos = 0;
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        BP_WARN("%s line 1: skipping a UTF-8 byte order mark", path);
+        pos = 3;
+    }
+    for (uint32_t line = 1; pos < len; line++) {
+        char *start = text + pos;
+        char *nl = memchr(start, '\n', len - pos);
+        size_t linelen = nl ? (size_t)(nl - start) : len - pos;
+        pos += linelen + (nl ? 1 : 0);
+        if (linelen > 0 && start[linelen - 1] == '\r')
+            linelen--;
+        start[linelen] = '\0';
+
+        const char *problem = NULL;
+        char detail[128] = "";
+        if (linelen == 0) {
+            BP_WARN("%s line %u: skipping a blank line", path, line);
+            continue;
+        }
+        char *comma = memchr(start, ',', linelen);
+        size_t ncols = 1;
+        for (char *c = comma; c; c = memchr(c + 1, ',', linelen - (size_t)(c + 1 - start)))
+            ncols++;
+        if (ncols != 2) {
+            problem = "wrong number of columns";
+            snprintf(detail, sizeof detail,
+                     " (%zu, expected 2: S2name,S1name)", ncols);
+        } else {
+            size_t s2len = (size_t)(comma - start);
+            size_t s1len = linelen - s2len - 1;
+            const char *p2 = bp_name_problem(start, s2len);
+            const char *p1 = bp_name_problem(comma + 1, s1len);
+            if (p2) {
+                problem = p2;
+                snprintf(detail, sizeof detail, " in the S2 column");
+            } else if (p1) {
+                problem = p1;
+                snprintf(detail, sizeof detail, " in the S1 column");
+            }
+        }
+        if (problem) {
+            if (errors < MAX_REPORTED)
+                BP_ERROR("%s line %u: %s%s", path, line, problem, detail);
+            errors++;
+            continue;
+        }
+        *comma = '\0';
+        struct bp_row *r = &out->rows[out->nrows++];
+        r->s2 = (uint64_t)(start - text);
+        r->s1 = (uint64_t)(comma + 1 - text);
+        r->line = line;
+    }
+    if (errors > MAX_REPORTED)
+        BP_ERROR("%s: %zu more malformed lines not shown", path,
+                 errors - MAX_REPORTED);
+    if (errors) {
+        BP_ERROR("%s: %zu malformed line%s; fix the split file", path, errors,
+                 errors == 1 ? "" : "s");
+        bp_split_free(out);
+        return BP_CSV;
+    }
+    return BP_OK;
+
+fail:
+    bp_split_free(out);
+    return BP_CSV;
+}
+
+int bp_split_load(const char *path, struct bp_split *out)
+{
+    memset(out, 0, sizeof *out);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        BP_ERROR("%s: cannot open split file: %s", path, strerror(errno));
+        return BP_CSV;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        BP_ERROR("%s: not a regular file", path);
+        close(fd);
+        return BP_CSV;
+    }
+    size_t cap = (size_t)st.st_size;
+    char *text = malloc(cap + 1);
+    if (!text) {
+        BP_ERROR("%s: out of memory for a %zu-byte split file", path, cap);
+        close(fd);
+        return BP_NOMEM;
+    }
+    size_t len = 0;
+    for (;;) {
+        if (len == cap) {
+            /* The file grew since fstat; read on in larger steps. */
+            char *bigger = realloc(text, 2 * cap + 4096 + 1);
+            if (!bigger) {
+                BP_ERROR("%s: out of memory reading the split file", path);
+                free(text);
+                close(fd);
+                return BP_NOMEM;
+            }
+            text = bigger;
+            cap = 2 * cap + 4096;
+        }
+        ssize_t n = read(fd, text + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            BP_ERROR("%s: read error: %s", path, strerror(errno));
+            free(text);
+            close(fd);
+            return BP_CSV;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    return bp_split_parse(path, text, len, out);
+}

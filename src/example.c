@@ -1,0 +1,182 @@
+/* tf.train.Example encoding over the protobuf wire primitives. */
+#include "benprep/example.h"
+
+#include <string.h>
+
+#include "pbwire.h"
+
+/*
+ * Example  { Features features = 1; }
+ * Features { map<string, Feature> feature = 1; }   entry: key = 1, value = 2
+ * Feature  { oneof { BytesList = 1; FloatList = 2; Int64List = 3; } }
+ * *List    { repeated value = 1; }   packed for float and int64
+ */
+enum { FEATURE_BYTES = 1, FEATURE_FLOAT = 2, FEATURE_INT64 = 3 };
+
+static size_t u16_packed_len(const uint16_t *v, size_t n)
+{
+    /* Varint of a uint16: 1 byte below 128, 2 below 16384, else 3. */
+    size_t len = n;
+    for (size_t i = 0; i < n; i++)
+        len += (v[i] >= 0x80) + (v[i] >= 0x4000);
+    return len;
+}
+
+static size_t list_payload_len(const struct bp_feature *f)
+{
+    size_t len = 0;
+    switch (f->kind) {
+    case BP_VALUES_U16:
+        return u16_packed_len(f->values, f->count);
+    case BP_VALUES_U8: {
+        const uint8_t *v = f->values;
+        for (size_t i = 0; i < f->count; i++)
+            len += bp_pb_varint_size(v[i]);
+        return len;
+    }
+    case BP_VALUES_I64: {
+        const int64_t *v = f->values;
+        for (size_t i = 0; i < f->count; i++)
+            len += bp_pb_varint_size((uint64_t)v[i]);
+        return len;
+    }
+    case BP_VALUES_F32:
+        return 4 * f->count;
+    case BP_VALUES_BYTES: {
+        const struct bp_bytes *v = f->values;
+        for (size_t i = 0; i < f->count; i++)
+            len += bp_pb_field_size(v[i].len);
+        return len;
+    }
+    }
+    return 0;
+}
+
+/* The payload of the *List message: the packed field, or repeated bytes. */
+static size_t list_message_len(const struct bp_feature *f)
+{
+    if (f->kind == BP_VALUES_BYTES)
+        return f->list_len;
+    /* An empty packed list is written as no field at all. */
+    return f->count ? bp_pb_field_size(f->list_len) : 0;
+}
+
+static int feature_field(const struct bp_feature *f)
+{
+    switch (f->kind) {
+    case BP_VALUES_F32:
+        return FEATURE_FLOAT;
+    case BP_VALUES_BYTES:
+        return FEATURE_BYTES;
+    default:
+        return FEATURE_INT64;
+    }
+}
+
+size_t bp_feature_size(struct bp_feature *f)
+{
+    f->list_len = list_payload_len(f);
+    return bp_pb_field_size(list_message_len(f));
+}
+
+uint8_t *bp_feature_encode(const struct bp_feature *f, uint8_t *p)
+{
+    p = bp_pb_put_field_head(p, feature_field(f), list_message_len(f));
+    if (f->kind == BP_VALUES_BYTES) {
+        const struct bp_bytes *v = f->values;
+        for (size_t i = 0; i < f->count; i++) {
+            p = bp_pb_put_field_head(p, 1, v[i].len);
+            memcpy(p, v[i].data, v[i].len);
+            p += v[i].len;
+        }
+        return p;
+    }
+    if (f->count == 0)
+        return p;
+    p = bp_pb_put_field_head(p, 1, f->list_len);
+    switch (f->kind) {
+    case BP_VALUES_U16: {
+        const uint16_t *v = f->values;
+        for (size_t i = 0; i < f->count; i++) {
+            unsigned x = v[i];
+            if (x < 0x80) {
+                *p++ = (uint8_t)x;
+            } else if (x < 0x4000) {
+                p[0] = (uint8_t)(x | 0x80);
+                p[1] = (uint8_t)(x >> 7);
+                p += 2;
+            } else {
+                p[0] = (uint8_t)(x | 0x80);
+                p[1] = (uint8_t)((x >> 7) | 0x80);
+                p[2] = (uint8_t)(x >> 14);
+                p += 3;
+            }
+        }
+        break;
+    }
+    case BP_VALUES_U8: {
+        const uint8_t *v = f->values;
+        for (size_t i = 0; i < f->count; i++)
+            p = bp_pb_put_varint(p, v[i]);
+        break;
+    }
+    case BP_VALUES_I64: {
+        const int64_t *v = f->values;
+        for (size_t i = 0; i < f->count; i++)
+            p = bp_pb_put_varint(p, (uint64_t)v[i]);
+        break;
+    }
+    case BP_VALUES_F32: {
+        const float *v = f->values;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        for (size_t i = 0; i < f->count; i++) {
+            uint32_t bits;
+            memcpy(&bits, &v[i], 4);
+            bits = __builtin_bswap32(bits);
+            memcpy(p + 4 * i, &bits, 4);
+        }
+#else
+        memcpy(p, v, 4 * f->count);
+#endif
+        p += 4 * f->count;
+        break;
+    }
+    case BP_VALUES_BYTES:
+        break;
+    }
+    return p;
+}
+
+static size_t entry_len(const struct bp_feature *f, size_t feature_size)
+{
+    return bp_pb_field_size(strlen(f->key)) + bp_pb_field_size(feature_size);
+}
+
+size_t bp_example_size(struct bp_feature *f, size_t n)
+{
+    size_t features_len = 0;
+    for (size_t i = 0; i < n; i++)
+        features_len += bp_pb_field_size(entry_len(&f[i], bp_feature_size(&f[i])));
+    return bp_pb_field_size(features_len);
+}
+
+size_t bp_example_encode(const struct bp_feature *f, size_t n, uint8_t *out)
+{
+    size_t features_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t fs = bp_pb_field_size(list_message_len(&f[i]));
+        features_len += bp_pb_field_size(entry_len(&f[i], fs));
+    }
+    uint8_t *p = bp_pb_put_field_head(out, 1, features_len);
+    for (size_t i = 0; i < n; i++) {
+        size_t keylen = strlen(f[i].key);
+        size_t fs = bp_pb_field_size(list_message_len(&f[i]));
+        p = bp_pb_put_field_head(p, 1, entry_len(&f[i], fs));
+        p = bp_pb_put_field_head(p, 1, keylen);
+        memcpy(p, f[i].key, keylen);
+        p += keylen;
+        p = bp_pb_put_field_head(p, 2, fs);
+        p = bp_feature_encode(&f[i], p);
+    }
+    return (size_t)(p - out);
+}

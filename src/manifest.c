@@ -1,0 +1,246 @@
+#include "benprep/manifest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "benprep/log.h"
+#include "benprep/patch.h"
+#include "benprep/status.h"
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int bp_write_file_atomic(const char *dir, const char *name, const char *text,
+                         size_t len)
+{
+    char tmp[4096], final[4096];
+    int n1 = snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
+    int n2 = snprintf(final, sizeof final, "%s/%s", dir, name);
+    if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof tmp ||
+        (size_t)n2 >= sizeof final) {
+        BP_ERROR("%s/%s: path too long", dir, name);
+        return BP_OUTPUT;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        BP_ERROR("%s: cannot create: %s", tmp, strerror(errno));
+        return BP_OUTPUT;
+    }
+    if (write_all(fd, text, len) != 0 || fsync(fd) != 0) {
+        BP_ERROR("%s: write failed: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return BP_OUTPUT;
+    }
+    if (close(fd) != 0) {
+        BP_ERROR("%s: close failed: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return BP_OUTPUT;
+    }
+    if (rename(tmp, final) != 0) {
+        BP_ERROR("%s: cannot rename to %s: %s", tmp, final, strerror(errno));
+        unlink(tmp);
+        return BP_OUTPUT;
+    }
+    /* Make the rename itself durable. */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        if (fsync(dfd) != 0 && errno != EINVAL)
+            BP_WARN("%s: fsync of the folder failed: %s", dir, strerror(errno));
+        close(dfd);
+    }
+    return BP_OK;
+}
+
+static json_object *hex32(uint32_t v)
+{
+    char buf[9];
+    snprintf(buf, sizeof buf, "%08x", v);
+    return json_object_new_string(buf);
+}
+
+static json_object *feature_spec(const char *type, int n)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "type", json_object_new_string(type));
+    json_object *shape = json_object_new_array();
+    if (n >= 0)
+        json_object_array_add(shape, json_object_new_int(n));
+    json_object_object_add(o, "shape", shape);
+    return o;
+}
+
+/* The record layout, for readers building their parse spec. */
+static json_object *schema(void)
+{
+    json_object *f = json_object_new_object();
+    for (int b = 0; b < BP_S2_BANDS; b++)
+        json_object_object_add(
+            f, bp_s2_band_names[b],
+            feature_spec("int64", bp_s2_band_sides[b] * bp_s2_band_sides[b]));
+    json_object_object_add(f, "BigEarthNet-19_labels",
+                           feature_spec("string", -1));
+    json_object_object_add(f, "BigEarthNet-19_labels_multi_hot",
+                           feature_spec("int64", BP_LABELS19));
+    json_object_object_add(f, "VH", feature_spec("float32", BP_S1_SIDE * BP_S1_SIDE));
+    json_object_object_add(f, "VV", feature_spec("float32", BP_S1_SIDE * BP_S1_SIDE));
+    json_object_object_add(f, "patch_name_s1", feature_spec("string", 1));
+    json_object_object_add(f, "patch_name_s2", feature_spec("string", 1));
+
+    json_object *s = json_object_new_object();
+    json_object_object_add(s, "name",
+                           json_object_new_string("bigearthnet-mm-19"));
+    json_object_object_add(
+        s, "description",
+        json_object_new_string(
+            "one tf.train.Example per CSV row: Sentinel-2 bands B01-B12 and "
+            "B8A as int64 (uint16 reflectance, row-major), Sentinel-1 VV and "
+            "VH as float32 (dB), 19-class labels as names and multi-hot"));
+    json_object_object_add(s, "compression", json_object_new_string("none"));
+    json_object *names = json_object_new_array();
+    for (int i = 0; i < BP_LABELS19; i++)
+        json_object_array_add(names, json_object_new_string(bp_labels19_names[i]));
+    json_object_object_add(s, "labels_19", names);
+    json_object_object_add(s, "features", f);
+    return s;
+}
+
+static void iso_time(time_t t, char *buf, size_t size)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int bp_manifest_write(const struct bp_config *cfg,
+                      const struct bp_split *splits, size_t nsplits,
+                      const struct bp_plan *plan,
+                      const struct bp_chunk_result *results,
+                      const struct bp_run_facts *facts)
+{
+    json_object *root = json_object_new_object();
+    json_object *tool = json_object_new_object();
+    json_object_object_add(tool, "name", json_object_new_string("ben-prep"));
+    json_object_object_add(tool, "version", json_object_new_string(bp_version()));
+    json_object_object_add(root, "tool", tool);
+    json_object_object_add(root, "manifest_version", json_object_new_int(1));
+
+    json_object *options = json_object_new_object();
+    json_object_object_add(options, "library",
+                           json_object_new_string(cfg->library));
+    json_object_object_add(options, "records_per_shard",
+                           json_object_new_int64(cfg->records_per_shard));
+    json_object_object_add(root, "options", options);
+
+    json_object *inputs = json_object_new_object();
+    json_object_object_add(inputs, "root_folder_s1",
+                           json_object_new_string(cfg->root_s1));
+    json_object_object_add(inputs, "root_folder_s2",
+                           json_object_new_string(cfg->root_s2));
+    json_object *csvs = json_object_new_array();
+    for (size_t s = 0; s < nsplits; s++) {
+        json_object *c = json_object_new_object();
+        json_object_object_add(c, "split", json_object_new_string(splits[s].name));
+        json_object_object_add(c, "path", json_object_new_string(splits[s].path));
+        json_object_object_add(c, "rows", json_object_new_int64((int64_t)splits[s].nrows));
+        json_object_object_add(c, "bytes", json_object_new_int64((int64_t)splits[s].text_len));
+        json_object_object_add(c, "crc32c", hex32(splits[s].crc32c));
+        json_object_array_add(csvs, c);
+    }
+    json_object_object_add(inputs, "splits", csvs);
+    json_object_object_add(root, "inputs", inputs);
+    json_object_object_add(root, "record", schema());
+
+    json_object *out = json_object_new_object();
+    uint64_t total_records = 0, total_bytes = 0, total_shards = 0;
+    for (size_t s = 0; s < nsplits; s++) {
+        json_object *split = json_object_new_object();
+        json_object *shards = json_object_new_array();
+        uint64_t records = 0, bytes = 0;
+        for (size_t c = 0; c < plan->nchunks; c++) {
+            const struct bp_chunk *ch = &plan->chunks[c];
+            if (ch->split != s)
+                continue;
+            char name[512];
+            bp_shard_filename(name, sizeof name, splits[s].name, ch->index, ch->of);
+            json_object *sh = json_object_new_object();
+            json_object_object_add(sh, "path", json_object_new_string(name));
+            json_object_object_add(sh, "records", json_object_new_int64((int64_t)results[c].records));
+            json_object_object_add(sh, "bytes", json_object_new_int64((int64_t)results[c].bytes));
+            json_object_object_add(sh, "crc32c", hex32(results[c].crc32c));
+            json_object_object_add(sh, "first_row", json_object_new_int64((int64_t)ch->first + 1));
+            json_object_array_add(shards, sh);
+            records += results[c].records;
+            bytes += results[c].bytes;
+            total_shards++;
+        }
+        json_object_object_add(split, "records", json_object_new_int64((int64_t)records));
+        json_object_object_add(split, "bytes", json_object_new_int64((int64_t)bytes));
+        json_object_object_add(split, "shards", shards);
+        json_object_object_add(out, splits[s].name, split);
+        total_records += records;
+        total_bytes += bytes;
+    }
+    json_object_object_add(root, "splits", out);
+    json_object *totals = json_object_new_object();
+    json_object_object_add(totals, "records", json_object_new_int64((int64_t)total_records));
+    json_object_object_add(totals, "shards", json_object_new_int64((int64_t)total_shards));
+    json_object_object_add(totals, "bytes", json_object_new_int64((int64_t)total_bytes));
+    json_object_object_add(root, "totals", totals);
+
+    /* Facts of this run only: they differ between equal runs. */
+    json_object *run = json_object_new_object();
+    json_object *argv = json_object_new_array();
+    for (int i = 0; i < cfg->argc; i++)
+        json_object_array_add(argv, json_object_new_string(cfg->argv[i]));
+    json_object_object_add(run, "command_line", argv);
+    json_object_object_add(run, "ranks", json_object_new_int(facts->ranks));
+    char when[32];
+    iso_time(facts->started, when, sizeof when);
+    json_object_object_add(run, "started", json_object_new_string(when));
+    iso_time(facts->started + (time_t)facts->seconds, when, sizeof when);
+    json_object_object_add(run, "finished", json_object_new_string(when));
+    json_object_object_add(run, "seconds", json_object_new_double(facts->seconds));
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    json_object_object_add(run, "host", json_object_new_string(host));
+    json_object_object_add(root, "run", run);
+
+    size_t len = 0;
+    const char *text = json_object_to_json_string_length(
+        root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                  JSON_C_TO_STRING_NOSLASHESCAPE,
+        &len);
+    int rc = BP_NOMEM;
+    if (text) {
+        /* End the file with a newline like any text file. */
+        char *withnl = malloc(len + 2);
+        if (withnl) {
+            memcpy(withnl, text, len);
+            withnl[len] = '\n';
+            rc = bp_write_file_atomic(cfg->out_dir, BP_MANIFEST_NAME, withnl, len + 1);
+            free(withnl);
+        }
+    }
+    if (rc == BP_NOMEM)
+        BP_ERROR("out of memory writing %s/%s", cfg->out_dir, BP_MANIFEST_NAME);
+    json_object_put(root);
+    return rc;
+}

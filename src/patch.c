@@ -1,0 +1,365 @@
+#include "benprep/patch.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_vsi.h>
+#include <gdal.h>
+#include <gdal_frmts.h>
+#include <json-c/json.h>
+
+#include "benprep/log.h"
+#include "benprep/status.h"
+
+const char *const bp_s2_band_names[BP_S2_BANDS] = {
+    "B01", "B02", "B03", "B04", "B05", "B06",
+    "B07", "B08", "B09", "B11", "B12", "B8A"};
+const int bp_s2_band_sides[BP_S2_BANDS] = {20, 120, 120, 120, 60, 60,
+                                           60, 120, 20,  60,  60, 60};
+
+/* No input file of a patch is anywhere near this size; a bigger one is
+ * rejected as not a BigEarthNet file rather than read. */
+#define FILE_BUFFER_BYTES (1u << 20)
+
+struct bp_reader {
+    char *root_s1;
+    char *root_s2;
+    unsigned char *file;    /* FILE_BUFFER_BYTES: the file being decoded */
+    uint16_t *s2[BP_S2_BANDS];
+    float *vv, *vh;
+    json_tokener *tok;
+    char vsi_name[64];      /* this reader's /vsimem/ file name */
+    char path[4096];
+};
+
+static void gdal_error_handler(CPLErr cls, CPLErrorNum num, const char *msg)
+{
+    (void)num;
+    /* Failures are reported with their file by the caller; GDAL's own
+     * words are only shown when debugging. */
+    BP_DEBUG("GDAL %s: %s", cls >= CE_Failure ? "error" : "note", msg);
+}
+
+void bp_gdal_setup(void)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    GDALRegister_GTiff();
+    /* No .aux.xml, .ovr, .msk or world files: nothing but the bytes read. */
+    CPLSetConfigOption("GDAL_PAM_ENABLED", "NO");
+    CPLSetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
+    CPLSetConfigOption("GTIFF_IGNORE_READ_ERRORS", "NO");
+    CPLSetErrorHandler(gdal_error_handler);
+}
+
+struct bp_reader *bp_reader_new(const char *root_s1, const char *root_s2)
+{
+    bp_gdal_setup();
+    struct bp_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->root_s1 = strdup(root_s1 ? root_s1 : "");
+    r->root_s2 = strdup(root_s2 ? root_s2 : "");
+    r->file = malloc(FILE_BUFFER_BYTES);
+    r->vv = malloc(sizeof(float) * BP_S1_SIDE * BP_S1_SIDE);
+    r->vh = malloc(sizeof(float) * BP_S1_SIDE * BP_S1_SIDE);
+    r->tok = json_tokener_new();
+    int ok = r->root_s1 && r->root_s2 && r->file && r->vv && r->vh && r->tok;
+    for (int b = 0; b < BP_S2_BANDS; b++) {
+        size_t side = (size_t)bp_s2_band_sides[b];
+        r->s2[b] = malloc(sizeof(uint16_t) * side * side);
+        ok = ok && r->s2[b];
+    }
+    /* One name per reader object, so readers never share a /vsimem/ file. */
+    snprintf(r->vsi_name, sizeof r->vsi_name, "/vsimem/ben-prep-%p.tif",
+             (void *)r);
+    if (!ok) {
+        bp_reader_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void bp_reader_free(struct bp_reader *r)
+{
+    if (!r)
+        return;
+    free(r->root_s1);
+    free(r->root_s2);
+    free(r->file);
+    free(r->vv);
+    free(r->vh);
+    for (int b = 0; b < BP_S2_BANDS; b++)
+        free(r->s2[b]);
+    if (r->tok)
+        json_tokener_free(r->tok);
+    free(r);
+}
+
+static int fail(struct bp_failure *why, const char *file, const char *fmt,
+                ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(struct bp_failure *why, const char *file, const char *fmt,
+                ...)
+{
+    snprintf(why->file, sizeof why->file, "%s", file);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why->reason, sizeof why->reason, fmt, ap);
+    va_end(ap);
+    return BP_INPUT;
+}
+
+/* Read the file at r->path whole into r->file: open, read, read (end),
+ * close. Returns the size, or -1 with *why filled in. */
+static long read_whole(struct bp_reader *r, struct bp_failure *why)
+{
+    int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        if (err == ENOENT) {
+            /* Off the hot path: say whether the whole folder is missing. */
+            char *slash = strrchr(r->path, '/');
+            struct stat st;
+            if (slash) {
+                *slash = '\0';
+                int folder_missing = stat(r->path, &st) != 0;
+                if (folder_missing) {
+                    fail(why, r->path, "patch folder not found");
+                    *slash = '/';
+                    return -1;
+                }
+                *slash = '/';
+            }
+            fail(why, r->path, "file not found");
+            return -1;
+        }
+        fail(why, r->path, "cannot open: %s", strerror(err));
+        return -1;
+    }
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, r->file + len, FILE_BUFFER_BYTES - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            fail(why, r->path, "read error: %s", strerror(errno));
+            close(fd);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len == FILE_BUFFER_BYTES) {
+            fail(why, r->path,
+                 "file larger than %u bytes: not a BigEarthNet patch file",
+                 FILE_BUFFER_BYTES);
+            close(fd);
+            return -1;
+        }
+    }
+    close(fd);
+    return (long)len;
+}
+
+static const char *gdal_type_name(GDALDataType t)
+{
+    const char *s = GDALGetDataTypeName(t);
+    return s ? s : "unknown";
+}
+
+/* Decode the single band of the GeoTIFF in r->file[0..len) into dst.
+ * Checks: one band, side x side pixels, the expected pixel type. */
+static int decode_band(struct bp_reader *r, size_t len, int side,
+                       GDALDataType type, void *dst, struct bp_failure *why)
+{
+    static const char *const no_siblings[] = {NULL};
+    static const char *const gtiff_only[] = {"GTiff", NULL};
+    int rc = BP_INPUT;
+    if (len < 8 || !((r->file[0] == 'I' && r->file[1] == 'I') ||
+                     (r->file[0] == 'M' && r->file[1] == 'M')))
+        return fail(why, r->path, "not a TIFF file (%zu bytes)", len);
+    VSILFILE *mem = VSIFileFromMemBuffer(r->vsi_name, r->file, (vsi_l_offset)len,
+                                         FALSE);
+    if (!mem)
+        return fail(why, r->path, "GDAL cannot map the file in memory");
+    VSIFCloseL(mem);
+    CPLErrorReset();
+    GDALDatasetH ds = GDALOpenEx(r->vsi_name, GDAL_OF_RASTER | GDAL_OF_READONLY,
+                                 gtiff_only, NULL, no_siblings);
+    if (!ds) {
+        fail(why, r->path, "GDAL cannot open it as a GeoTIFF: %s",
+             CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg() : "unknown error");
+        goto out;
+    }
+    int bands = GDALGetRasterCount(ds);
+    int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
+    if (bands != 1) {
+        fail(why, r->path, "%d bands, expected 1", bands);
+        goto out;
+    }
+    if (w != side || h != side) {
+        fail(why, r->path, "band is %dx%d pixels, expected %dx%d", w, h, side,
+             side);
+        goto out;
+    }
+    GDALRasterBandH band = GDALGetRasterBand(ds, 1);
+    GDALDataType t = GDALGetRasterDataType(band);
+    if (t != type) {
+        fail(why, r->path, "pixel type %s, expected %s", gdal_type_name(t),
+             gdal_type_name(type));
+        goto out;
+    }
+    if (GDALRasterIO(band, GF_Read, 0, 0, side, side, dst, side, side, type, 0,
+                     0) != CE_None) {
+        fail(why, r->path, "cannot decode the pixels: %s",
+             CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg() : "unknown error");
+        goto out;
+    }
+    rc = BP_OK;
+out:
+    if (ds)
+        GDALClose(ds);
+    VSIUnlink(r->vsi_name);
+    return rc;
+}
+
+/* Labels of the S1 JSON in r->file[0..len) into multi_hot. */
+static int parse_labels(struct bp_reader *r, size_t len, const char *s2_name,
+                        uint8_t multi_hot[BP_LABELS19], struct bp_failure *why)
+{
+    int rc = BP_INPUT;
+    json_tokener_reset(r->tok);
+    json_object *root =
+        json_tokener_parse_ex(r->tok, (const char *)r->file, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(r->tok);
+    if (!root || jerr != json_tokener_success) {
+        fail(why, r->path, "invalid JSON: %s",
+             jerr == json_tokener_continue ? "unexpected end of file"
+                                           : json_tokener_error_desc(jerr));
+        goto out;
+    }
+    if (json_tokener_get_parse_end(r->tok) < len) {
+        /* Allow trailing white space only. */
+        for (size_t i = json_tokener_get_parse_end(r->tok); i < len; i++) {
+            unsigned char c = r->file[i];
+            if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+                fail(why, r->path, "invalid JSON: text after the object");
+                goto out;
+            }
+        }
+    }
+    if (!json_object_is_type(root, json_type_object)) {
+        fail(why, r->path, "JSON is not an object");
+        goto out;
+    }
+    json_object *labels = NULL;
+    if (!json_object_object_get_ex(root, "labels", &labels) ||
+        !json_object_is_type(labels, json_type_array)) {
+        fail(why, r->path, "no \"labels\" array");
+        goto out;
+    }
+    json_object *partner = NULL;
+    if (s2_name && json_object_object_get_ex(root, "corresponding_s2_patch",
+                                             &partner)) {
+        const char *p = json_object_get_string(partner);
+        if (!json_object_is_type(partner, json_type_string) ||
+            strcmp(p, s2_name) != 0) {
+            fail(why, r->path,
+                 "corresponding_s2_patch is \"%.255s\", but the row pairs it "
+                 "with %s",
+                 p ? p : "", s2_name);
+            goto out;
+        }
+    }
+    memset(multi_hot, 0, BP_LABELS19);
+    size_t n = json_object_array_length(labels);
+    for (size_t i = 0; i < n; i++) {
+        json_object *item = json_object_array_get_idx(labels, i);
+        if (!json_object_is_type(item, json_type_string)) {
+            fail(why, r->path, "label %zu is not a string", i + 1);
+            goto out;
+        }
+        const char *name = json_object_get_string(item);
+        int idx = bp_label43_index(name, (size_t)json_object_get_string_len(item));
+        if (idx < 0) {
+            fail(why, r->path, "unknown label name \"%.200s\"", name);
+            goto out;
+        }
+        int idx19 = bp_label19_of43(idx);
+        if (idx19 >= 0)
+            multi_hot[idx19] = 1;
+    }
+    rc = BP_OK;
+out:
+    json_object_put(root);
+    return rc;
+}
+
+/* Compose r->path = root/name/name<suffix>; fails if it does not fit. */
+static int make_path(struct bp_reader *r, const char *root, const char *name,
+                     const char *suffix, struct bp_failure *why)
+{
+    int n = snprintf(r->path, sizeof r->path, "%s/%s/%s%s", root, name, name,
+                     suffix);
+    if (n < 0 || (size_t)n >= sizeof r->path)
+        return fail(why, name, "path under %s is too long", root);
+    return BP_OK;
+}
+
+static int read_band(struct bp_reader *r, const char *root, const char *name,
+                     const char *suffix, int side, GDALDataType type,
+                     void *dst, struct bp_failure *why)
+{
+    int rc = make_path(r, root, name, suffix, why);
+    if (rc != BP_OK)
+        return rc;
+    long len = read_whole(r, why);
+    if (len < 0)
+        return BP_INPUT;
+    return decode_band(r, (size_t)len, side, type, dst, why);
+}
+
+int bp_reader_read(struct bp_reader *r, const char *s2_name,
+                   const char *s1_name, struct bp_pair *out,
+                   struct bp_failure *why)
+{
+    char suffix[16];
+    int rc;
+    out->s2_name = s2_name;
+    out->s1_name = s1_name;
+    for (int b = 0; b < BP_S2_BANDS; b++) {
+        snprintf(suffix, sizeof suffix, "_%s.tif", bp_s2_band_names[b]);
+        rc = read_band(r, r->root_s2, s2_name, suffix, bp_s2_band_sides[b],
+                       GDT_UInt16, r->s2[b], why);
+        if (rc != BP_OK)
+            return rc;
+        out->s2[b] = r->s2[b];
+    }
+    rc = read_band(r, r->root_s1, s1_name, "_VV.tif", BP_S1_SIDE, GDT_Float32,
+                   r->vv, why);
+    if (rc == BP_OK)
+        rc = read_band(r, r->root_s1, s1_name, "_VH.tif", BP_S1_SIDE,
+                       GDT_Float32, r->vh, why);
+    if (rc != BP_OK)
+        return rc;
+    out->vv = r->vv;
+    out->vh = r->vh;
+    rc = make_path(r, r->root_s1, s1_name, "_labels_metadata.json", why);
+    if (rc != BP_OK)
+        return rc;
+    long len = read_whole(r, why);
+    if (len < 0)
+        return BP_INPUT;
+    return parse_labels(r, (size_t)len, s2_name, out->multi_hot, why);
+}

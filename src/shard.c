@@ -1,0 +1,148 @@
+#include "benprep/shard.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "benprep/log.h"
+#include "benprep/status.h"
+#include "crc32c.h"
+
+struct bp_shard {
+    uint8_t *buf;
+    size_t cap;
+    size_t used;
+    int fd; /* -1 when no shard is open */
+    uint64_t records;
+    uint64_t bytes; /* written to the file so far */
+    uint32_t crc;
+    char tmp_path[4096];
+    char final_path[4096];
+};
+
+struct bp_shard *bp_shard_new(size_t buffer_bytes)
+{
+    struct bp_shard *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->buf = malloc(buffer_bytes);
+    if (!s->buf) {
+        free(s);
+        return NULL;
+    }
+    s->cap = buffer_bytes;
+    s->fd = -1;
+    return s;
+}
+
+void bp_shard_free(struct bp_shard *s)
+{
+    if (!s)
+        return;
+    bp_shard_abort(s);
+    free(s->buf);
+    free(s);
+}
+
+int bp_shard_open(struct bp_shard *s, const char *dir, const char *name)
+{
+    bp_shard_abort(s);
+    int n1 = snprintf(s->tmp_path, sizeof s->tmp_path, "%s/.%s.tmp", dir, name);
+    int n2 = snprintf(s->final_path, sizeof s->final_path, "%s/%s", dir, name);
+    if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof s->tmp_path ||
+        (size_t)n2 >= sizeof s->final_path) {
+        BP_ERROR("%s/%s: output path too long", dir, name);
+        return BP_OUTPUT;
+    }
+    s->fd = open(s->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (s->fd < 0) {
+        BP_ERROR("%s: cannot create: %s", s->tmp_path, strerror(errno));
+        return BP_OUTPUT;
+    }
+    s->used = 0;
+    s->records = 0;
+    s->bytes = 0;
+    s->crc = 0;
+    return BP_OK;
+}
+
+static int flush(struct bp_shard *s)
+{
+    size_t off = 0;
+    s->crc = bp_crc32c_extend(s->crc, s->buf, s->used);
+    while (off < s->used) {
+        ssize_t n = write(s->fd, s->buf + off, s->used - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            BP_ERROR("%s: write error: %s", s->tmp_path,
+                     n < 0 ? strerror(errno) : "no progress");
+            return BP_OUTPUT;
+        }
+        off += (size_t)n;
+    }
+    s->bytes += s->used;
+    s->used = 0;
+    return BP_OK;
+}
+
+uint8_t *bp_shard_reserve(struct bp_shard *s, size_t n)
+{
+    if (n > s->cap) {
+        BP_ERROR("%s: a record of %zu bytes exceeds the write buffer",
+                 s->tmp_path, n);
+        return NULL;
+    }
+    if (s->cap - s->used < n && flush(s) != BP_OK)
+        return NULL;
+    return s->buf + s->used;
+}
+
+void bp_shard_commit(struct bp_shard *s, size_t n, int is_record)
+{
+    s->used += n;
+    s->records += is_record ? 1 : 0;
+}
+
+void bp_shard_abort(struct bp_shard *s)
+{
+    if (s->fd < 0)
+        return;
+    close(s->fd);
+    s->fd = -1;
+    if (unlink(s->tmp_path) != 0 && errno != ENOENT)
+        BP_WARN("%s: cannot remove: %s", s->tmp_path, strerror(errno));
+}
+
+int bp_shard_finish(struct bp_shard *s, struct bp_shard_info *info)
+{
+    if (flush(s) != BP_OK)
+        goto fail;
+    if (fsync(s->fd) != 0) {
+        BP_ERROR("%s: fsync failed: %s", s->tmp_path, strerror(errno));
+        goto fail;
+    }
+    int fd = s->fd;
+    s->fd = -1;
+    if (close(fd) != 0) {
+        BP_ERROR("%s: close failed: %s", s->tmp_path, strerror(errno));
+        unlink(s->tmp_path);
+        return BP_OUTPUT;
+    }
+    if (rename(s->tmp_path, s->final_path) != 0) {
+        BP_ERROR("%s: cannot rename to %s: %s", s->tmp_path, s->final_path,
+                 strerror(errno));
+        unlink(s->tmp_path);
+        return BP_OUTPUT;
+    }
+    info->records = s->records;
+    info->bytes = s->bytes;
+    info->crc32c = s->crc;
+    return BP_OK;
+fail:
+    bp_shard_abort(s);
+    return BP_OUTPUT;
+}
