@@ -474,6 +474,25 @@ static void print_plan(const struct coordinator *co)
     fflush(stdout);
 }
 
+/* Rank 0, at the end: one line per split. */
+static void report_splits(const struct coordinator *co)
+{
+    for (size_t s = 0; s < co->nsplits; s++) {
+        uint64_t records = 0, bytes = 0;
+        size_t shards = 0;
+        for (size_t c = 0; c < co->plan.nchunks; c++) {
+            if (co->plan.chunks[c].split != s)
+                continue;
+            records += co->results[c].records;
+            bytes += co->results[c].bytes;
+            shards++;
+        }
+        BP_INFO("split %s: %llu records in %zu shard%s, %.1f MB", co->splits[s].name,
+                (unsigned long long)records, shards, shards == 1 ? "" : "s",
+                (double)bytes / 1e6);
+    }
+}
+
 /* Rank 0: read the split files and plan. Returns a status. */
 static int prepare(struct coordinator *co)
 {
@@ -597,6 +616,8 @@ int bp_run(const struct bp_config *cfg, MPI_Comm comm)
                     seconds > 0 ? (double)co.done_records / seconds : 0.0,
                     seconds > 0 ? (double)co.done_bytes / 1e6 / seconds : 0.0,
                     cfg->out_dir, BP_MANIFEST_NAME);
+        if (status == BP_OK)
+            report_splits(&co);
     } else {
         status = work(cfg, comm);
     }
