@@ -57,6 +57,35 @@ static const struct opt options[] = {
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
+/* One option of --help: names in a column, the text wrapped at 79. */
+static void print_wrapped(FILE *out, const char *names, const char *text)
+{
+    enum { INDENT = 29, WIDTH = 79 };
+    int col = fprintf(out, "  %s", names);
+    if (col >= INDENT - 1) {
+        fputc('\n', out);
+        col = 0;
+    }
+    fprintf(out, "%*s", INDENT - col, "");
+    col = INDENT;
+    while (*text) {
+        size_t word = strcspn(text, " ");
+        if (col > INDENT && col + 1 + (int)word > WIDTH) {
+            fprintf(out, "\n%*s", INDENT, "");
+            col = INDENT;
+        } else if (col > INDENT) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(text, 1, word, out);
+        col += (int)word;
+        text += word;
+        while (*text == ' ')
+            text++;
+    }
+    fputc('\n', out);
+}
+
 static void print_help(FILE *out)
 {
     fprintf(out,
@@ -78,7 +107,7 @@ static void print_help(FILE *out)
         snprintf(names, sizeof names, "%s%s%s%s%s", o->short_name ? o->short_name : "",
                  o->short_name ? ", " : "    ", o->long_name,
                  o->metavar ? " " : "", o->metavar ? o->metavar : "");
-        fprintf(out, "  %-32s %s\n", names, o->help);
+        print_wrapped(out, names, o->help);
     }
     fprintf(out,
             "\nExit status:\n"
@@ -179,7 +208,8 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
             else if (i + 1 < argc)
                 value = argv[++i];
             if (!value || !*value) {
-                rc = usage(err, "option '%s' needs a value", o->long_name);
+                rc = usage(err, "option '%.*s' needs a value", (int)namelen,
+                           arg);
                 goto fail;
             }
         }

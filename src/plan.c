@@ -46,7 +46,13 @@ void bp_plan_free(struct bp_plan *plan)
 int bp_shard_filename(char *buf, size_t size, const char *split,
                       uint32_t index, uint32_t of)
 {
-    int n = snprintf(buf, size, "%s-%05u-of-%05u.tfrecord", split, index, of);
+    /* Both numbers as wide as the count, at least 5 digits, so names sort
+     * in row order even past 99999 shards. */
+    int width = snprintf(NULL, 0, "%u", of);
+    if (width < 5)
+        width = 5;
+    int n = snprintf(buf, size, "%s-%0*u-of-%0*u.tfrecord", split, width,
+                     index, width, of);
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 

@@ -48,6 +48,15 @@ expect_fail() { # expect_fail WHAT
 expect_out() { # expect_out REGEX WHAT
   if ! grep -Eq -- "$1" "$out"; then show; fail "$2: output does not match /$1/"; fi
 }
+# entries DIR: set ENTRIES to the names in DIR (hidden ones too; none if DIR is absent).
+entries() {
+  local old
+  old=$(shopt -p nullglob dotglob || true)
+  shopt -s nullglob dotglob
+  ENTRIES=("$1"/*)
+  ENTRIES=("${ENTRIES[@]##*/}")
+  eval "$old"
+}
 md5() { local s _; read -r s _ < <(md5sum -- "$1"); printf '%s' "$s"; }
 # check_good DIR WHAT: DIR holds exactly the three verified files.
 check_good() {
@@ -58,7 +67,8 @@ check_good() {
     [[ $(md5 "$f") == "${MD5[$n]}" ]] || fail "$2: $f has wrong md5"
     [[ $(wc -l <"$f") -eq ${ROWS[$n]} ]] || fail "$2: $f does not have ${ROWS[$n]} rows"
   done
-  [[ $(ls -A "$d" | wc -l) -eq 3 ]] || fail "$2: unexpected files in $d: $(ls -A "$d" | tr '\n' ' ')"
+  entries "$d"
+  [[ ${#ENTRIES[@]} -eq 3 ]] || fail "$2: unexpected files in $d: ${ENTRIES[*]}"
 }
 stamp() { # stamp DIR: inode and mtime of the three files
   local n
@@ -109,7 +119,8 @@ expect_out "val\.csv.*FAILED.*md5.*${MD5[val]}" "corrupted mirror message"
 for n in train test; do
   [[ $(md5 "$tmp/c/$n.csv") == "${MD5[$n]}" ]] || fail "corrupted mirror: good $n.csv not downloaded"
 done
-[[ $(ls -A "$tmp/c" | wc -l) -eq 2 ]] || fail "corrupted mirror: leftover files: $(ls -A "$tmp/c" | tr '\n' ' ')"
+entries "$tmp/c"
+[[ ${#ENTRIES[@]} -eq 2 ]] || fail "corrupted mirror: leftover files: ${ENTRIES[*]}"
 pass "corrupted mirror: fails, names val.csv, keeps the good files, no temp files"
 
 # 6. A present file with the wrong md5 is replaced.
@@ -124,7 +135,8 @@ pass "present file with wrong md5 is replaced"
 # 7. Base pointing at a missing folder.
 run --base "file://$tmp/missing" --dest "$tmp/d"
 expect_fail "missing base folder"
-[[ -z $(ls -A "$tmp/d" 2>/dev/null) ]] || fail "missing base folder: files left in dest: $(ls -A "$tmp/d" | tr '\n' ' ')"
+entries "$tmp/d"
+[[ ${#ENTRIES[@]} -eq 0 ]] || fail "missing base folder: files left in dest: ${ENTRIES[*]}"
 for n in "${names[@]}"; do expect_out "^$n\.csv: FAILED" "missing base folder, $n.csv"; done
 pass "missing base folder: fails, no files"
 
