@@ -1,6 +1,9 @@
 /* ben-prep: MPI up, parse, run, MPI down, exit with the agreed status. */
 #include <mpi.h>
 #include <stdio.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "benprep/config.h"
 #include "benprep/log.h"
@@ -9,6 +12,13 @@
 
 int main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+    /* GDAL and libtiff allocate and free buffers of a few hundred KB for
+     * every band they open. Keep such blocks in the heap instead of a fresh
+     * mmap/munmap (and page faults) each time. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
+#endif
     if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
         fprintf(stderr, "ben-prep: cannot start MPI\n");
         return 1;
