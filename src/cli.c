@@ -15,7 +15,7 @@ const char *bp_version(void) { return BENPREP_VERSION; }
 
 enum opt_id {
     OPT_R1, OPT_R2, OPT_OUT, OPT_SPLITS, OPT_LIBRARY, OPT_UPDATE_JSON,
-    OPT_RPS, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_HELP, OPT_VERSION
+    OPT_RPS, OPT_MAX_FAILURES, OPT_RESUME, OPT_FORCE, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_HELP, OPT_VERSION
 };
 
 enum opt_arg { ARG_NONE, ARG_ONE, ARG_LIST };
@@ -43,9 +43,22 @@ static const struct opt options[] = {
     {OPT_LIBRARY, "-l", "--library", ARG_ONE, "NAME",
      "output library; only \"tensorflow\" (the default) is supported"},
     {OPT_UPDATE_JSON, NULL, "--update_json", ARG_NONE, NULL,
-     "add 19-class labels to each S1 JSON file (not supported yet)"},
+     "add \"BigEarthNet_19_labels\" to the S1 JSON file of every converted "
+     "pair (safely: temporary file + rename; running twice changes nothing "
+     "more)"},
     {OPT_RPS, NULL, "--records-per-shard", ARG_ONE, "N",
      "patches per shard file (default 976: shards of about 256 MB)"},
+    {OPT_MAX_FAILURES, NULL, "--max-failures", ARG_ONE, "N",
+     "skip up to N bad patches, listing each in the manifest under "
+     "\"failures\", and exit 3 if any was skipped (default 0: the first bad "
+     "patch stops the run)"},
+    {OPT_RESUME, NULL, "--resume", ARG_NONE, NULL,
+     "continue an interrupted run in OUT: finished shards are checked (size, "
+     "CRC-32C) and kept, the rest converted; refused if the inputs or options "
+     "differ. Without an earlier run, starts one"},
+    {OPT_FORCE, NULL, "--force", ARG_NONE, NULL,
+     "replace the output of an earlier run in OUT (its shards, manifest and "
+     "journal are deleted first)"},
     {OPT_DRY_RUN, NULL, "--dry-run", ARG_NONE, NULL,
      "read and check the split files, print the shard plan, convert nothing"},
     {OPT_VERBOSE, "-v", "--verbose", ARG_NONE, NULL,
@@ -115,7 +128,16 @@ static void print_help(FILE *out)
             "  1  a run-time failure (bad split file, bad patch, output not "
             "writable);\n"
             "     the messages name the file, the CSV line and the reason\n"
-            "  2  usage error (bad option or argument)\n"
+            "  2  usage error (bad option or argument, an output folder "
+            "holding an\n"
+            "     earlier run without --resume or --force, --resume with "
+            "other inputs)\n"
+            "  3  finished, but bad patches were skipped (--max-failures); "
+            "they are\n"
+            "     listed in the manifest under \"failures\"\n"
+            "  4  interrupted (SIGTERM, SIGINT): finished shards are kept; "
+            "run the same\n"
+            "     command with --resume to continue\n"
             "\nExample:\n"
             "  mpirun -np 65 ben-prep -r1 BigEarthNet-S1-v1.0 -r2 "
             "BigEarthNet-v1.0 -o out \\\n"
@@ -181,7 +203,6 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
     cfg->splits = calloc((size_t)(argc > 0 ? argc : 1), sizeof *cfg->splits);
     if (!cfg->splits)
         return usage(err, "%s", "out of memory");
-    int update_json = 0;
     enum bp_cli_result rc = BP_CLI_USAGE;
 
     for (int i = 1; i < argc; i++) {
@@ -247,7 +268,28 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
             }
             break;
         case OPT_UPDATE_JSON:
-            update_json = 1;
+            cfg->update_json = 1;
+            break;
+        case OPT_MAX_FAILURES: {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(value, &end, 10);
+            if (errno || end == value || *end || value[0] == '-' ||
+                v > UINT32_MAX) {
+                rc = usage(err,
+                           "--max-failures wants a whole number from 0 to "
+                           "4294967295, not '%s'",
+                           value);
+                goto fail;
+            }
+            cfg->max_failures = v;
+            break;
+        }
+        case OPT_RESUME:
+            cfg->resume = 1;
+            break;
+        case OPT_FORCE:
+            cfg->force = 1;
             break;
         case OPT_RPS:
             if (parse_u32(value, 1, BP_MAX_RECORDS_PER_SHARD,
@@ -281,10 +323,10 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
         }
     }
 
-    if (update_json) {
+    if (cfg->resume && cfg->force) {
         rc = usage(err, "%s",
-                   "--update_json is not supported yet; the S1 JSON files "
-                   "are left as they are");
+                   "--resume and --force contradict each other: continue the "
+                   "earlier run, or replace it");
         goto fail;
     }
     if (cfg->nsplits == 0) {

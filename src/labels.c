@@ -23,8 +23,8 @@ const char *const bp_labels43_names[BP_LABELS43] = {
     "Pastures",
     "Annual crops associated with permanent crops",
     "Complex cultivation patterns",
-    "Land principally occupied by agriculture, with significant areas of "
-    "natural vegetation",
+    ("Land principally occupied by agriculture, with significant areas of "
+     "natural vegetation"),
     "Agro-forestry areas",
     "Broad-leaved forest",
     "Coniferous forest",
@@ -56,8 +56,8 @@ const char *const bp_labels19_names[BP_LABELS19] = {
     "Permanent crops",
     "Pastures",
     "Complex cultivation patterns",
-    "Land principally occupied by agriculture, with significant areas of "
-    "natural vegetation",
+    ("Land principally occupied by agriculture, with significant areas of "
+     "natural vegetation"),
     "Agro-forestry areas",
     "Broad-leaved forest",
     "Coniferous forest",

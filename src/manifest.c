@@ -133,6 +133,7 @@ int bp_manifest_write(const struct bp_config *cfg,
                       const struct bp_split *splits, size_t nsplits,
                       const struct bp_plan *plan,
                       const struct bp_chunk_result *results,
+                      const struct bp_skip *skips, size_t nskips,
                       const struct bp_run_facts *facts)
 {
     json_object *root = json_object_new_object();
@@ -147,6 +148,10 @@ int bp_manifest_write(const struct bp_config *cfg,
                            json_object_new_string(cfg->library));
     json_object_object_add(options, "records_per_shard",
                            json_object_new_int64(cfg->records_per_shard));
+    json_object_object_add(options, "update_json",
+                           json_object_new_boolean(cfg->update_json));
+    json_object_object_add(options, "max_failures",
+                           json_object_new_int64((int64_t)cfg->max_failures));
     json_object_object_add(root, "options", options);
 
     json_object *inputs = json_object_new_object();
@@ -176,7 +181,7 @@ int bp_manifest_write(const struct bp_config *cfg,
         uint64_t records = 0, bytes = 0;
         for (size_t c = 0; c < plan->nchunks; c++) {
             const struct bp_chunk *ch = &plan->chunks[c];
-            if (ch->split != s)
+            if (ch->split != s || results[c].records == 0)
                 continue;
             char name[512];
             bp_shard_filename(name, sizeof name, splits[s].name, ch->index, ch->of);
@@ -203,7 +208,25 @@ int bp_manifest_write(const struct bp_config *cfg,
     json_object_object_add(totals, "records", json_object_new_int64((int64_t)total_records));
     json_object_object_add(totals, "shards", json_object_new_int64((int64_t)total_shards));
     json_object_object_add(totals, "bytes", json_object_new_int64((int64_t)total_bytes));
+    json_object_object_add(totals, "failures", json_object_new_int64((int64_t)nskips));
     json_object_object_add(root, "totals", totals);
+
+    json_object *failures = json_object_new_array();
+    for (size_t i = 0; i < nskips; i++) {
+        const struct bp_chunk *ch = &plan->chunks[skips[i].chunk];
+        const struct bp_split *sp = &splits[ch->split];
+        uint64_t row = ch->first + skips[i].row;
+        json_object *f = json_object_new_object();
+        json_object_object_add(f, "split", json_object_new_string(sp->name));
+        json_object_object_add(f, "csv", json_object_new_string(sp->path));
+        json_object_object_add(f, "line", json_object_new_int64(sp->rows[row].line));
+        json_object_object_add(f, "s2", json_object_new_string(bp_row_s2(sp, row)));
+        json_object_object_add(f, "s1", json_object_new_string(bp_row_s1(sp, row)));
+        json_object_object_add(f, "file", json_object_new_string(skips[i].file));
+        json_object_object_add(f, "reason", json_object_new_string(skips[i].reason));
+        json_object_array_add(failures, f);
+    }
+    json_object_object_add(root, "failures", failures);
 
     /* Facts of this run only: they differ between equal runs. */
     json_object *run = json_object_new_object();

@@ -38,6 +38,11 @@ struct bp_reader {
     json_tokener *tok;
     char vsi_name[64];      /* this reader's /vsimem/ file name */
     char path[4096];
+    /* The S1 JSON of the last pair read (it is read last, so r->file still
+     * holds it): its size, and what it says of BigEarthNet_19_labels. */
+    size_t json_len;
+    int json_has_19;  /* the key is present... */
+    int json_19_same; /* ...with exactly the pair's 19-class names */
 };
 
 static void gdal_error_handler(CPLErr cls, CPLErrorNum num, const char *msg)
@@ -234,6 +239,24 @@ out:
     return rc;
 }
 
+/* Whether a BigEarthNet_19_labels value lists exactly the names set in
+ * multi_hot, in index order. */
+static int labels19_match(json_object *v, const uint8_t multi_hot[BP_LABELS19])
+{
+    if (!json_object_is_type(v, json_type_array))
+        return 0;
+    size_t k = 0, n = json_object_array_length(v);
+    for (int i = 0; i < BP_LABELS19; i++) {
+        if (!multi_hot[i])
+            continue;
+        json_object *item = json_object_array_get_idx(v, k++);
+        if (k > n || !json_object_is_type(item, json_type_string) ||
+            strcmp(json_object_get_string(item), bp_labels19_names[i]) != 0)
+            return 0;
+    }
+    return k == n;
+}
+
 /* Labels of the S1 JSON in r->file[0..len) into multi_hot. */
 static int parse_labels(struct bp_reader *r, size_t len, const char *s2_name,
                         uint8_t multi_hot[BP_LABELS19], struct bp_failure *why)
@@ -283,6 +306,9 @@ static int parse_labels(struct bp_reader *r, size_t len, const char *s2_name,
         }
     }
     memset(multi_hot, 0, BP_LABELS19);
+    json_object *labels19 = NULL;
+    r->json_has_19 = json_object_object_get_ex(root, "BigEarthNet_19_labels",
+                                               &labels19);
     size_t n = json_object_array_length(labels);
     for (size_t i = 0; i < n; i++) {
         json_object *item = json_object_array_get_idx(labels, i);
@@ -300,6 +326,9 @@ static int parse_labels(struct bp_reader *r, size_t len, const char *s2_name,
         if (idx19 >= 0)
             multi_hot[idx19] = 1;
     }
+    if (r->json_has_19)
+        r->json_19_same = labels19_match(labels19, multi_hot);
+    r->json_len = len;
     rc = BP_OK;
 out:
     json_object_put(root);
@@ -362,4 +391,82 @@ int bp_reader_read(struct bp_reader *r, const char *s2_name,
     if (len < 0)
         return BP_INPUT;
     return parse_labels(r, (size_t)len, s2_name, out->multi_hot, why);
+}
+
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
+                          struct bp_failure *why)
+{
+    /* r->path and r->file still hold the S1 JSON read last. */
+    if (r->json_has_19) {
+        if (r->json_19_same)
+            return BP_OK;
+        return fail(why, r->path,
+                    "already has BigEarthNet_19_labels, and they differ from "
+                    "its labels");
+    }
+    size_t end = r->json_len;
+    while (end > 0 && (r->file[end - 1] == ' ' || r->file[end - 1] == '\n' ||
+                       r->file[end - 1] == '\r' || r->file[end - 1] == '\t'))
+        end--;
+    if (end == 0 || r->file[end - 1] != '}')
+        return fail(why, r->path, "JSON object does not end with '}'");
+    end--;
+    /* The addition, as json.dumps writes it: ", " and ": " separators. */
+    char add[32 + BP_LABELS19 * (BP_LABEL19_NAME_MAX + 4)];
+    size_t n = (size_t)snprintf(add, sizeof add, ", \"BigEarthNet_19_labels\": [");
+    int first = 1;
+    for (int i = 0; i < BP_LABELS19; i++) {
+        if (!pair->multi_hot[i])
+            continue;
+        n += (size_t)snprintf(add + n, sizeof add - n, "%s\"%s\"",
+                              first ? "" : ", ", bp_labels19_names[i]);
+        first = 0;
+    }
+    n += (size_t)snprintf(add + n, sizeof add - n, "]}");
+
+    char tmp[4096 + 16];
+    char *slash = strrchr(r->path, '/');
+    const char *base = slash ? slash + 1 : r->path;
+    int dirlen = slash ? (int)(slash - r->path) : 1;
+    snprintf(tmp, sizeof tmp, "%.*s/.%s.tmp", dirlen, slash ? r->path : ".",
+             base);
+    struct stat st;
+    if (stat(r->path, &st) != 0)
+        return fail(why, r->path, "cannot stat: %s", strerror(errno));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return fail(why, r->path, "cannot write a new version beside it: %s",
+                    strerror(errno));
+    int ok = fchmod(fd, st.st_mode & 07777) == 0 &&
+             write_all(fd, r->file, end) == 0 &&
+             write_all(fd, (const unsigned char *)add, n) == 0 &&
+             fsync(fd) == 0;
+    int err = errno;
+    if (close(fd) != 0 && ok) {
+        ok = 0;
+        err = errno;
+    }
+    if (ok && rename(tmp, r->path) != 0) {
+        ok = 0;
+        err = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return fail(why, r->path, "cannot update: %s", strerror(err));
+    }
+    return BP_OK;
 }

@@ -1,13 +1,31 @@
+/*
+ * run.c - one conversion: plan on rank 0, convert on the workers, gather the
+ * figures, write the manifest, agree on one outcome.
+ *
+ * Messages (MPI_BYTE buffers, the same program on every rank):
+ *   worker -> rank 0, TAG_REQUEST: struct result_head + skipped patches;
+ *            "here is my last chunk's outcome, give me work"
+ *   rank 0 -> worker, TAG_REPLY:   struct work_head + shard name + CSV path
+ *            + rows; or a head alone meaning stop, or abort the current
+ *            chunk. One tag, so replies arrive in the order they were sent.
+ * A worker renames its finished shard to the final name only after rank 0
+ * has answered the request that reported it, i.e. after rank 0 has written
+ * it to the journal: a shard under a final name is always in the journal.
+ */
 #include "benprep/run.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "benprep/csv.h"
+#include "benprep/journal.h"
 #include "benprep/log.h"
 #include "benprep/manifest.h"
 #include "benprep/patch.h"
@@ -17,37 +35,52 @@
 #include "benprep/status.h"
 #include "benprep/tfrecord.h"
 
-/* Worker -> rank 0: "here is my last result, give me work". */
 #define TAG_REQUEST 1
-/* Rank 0 -> worker: a work message, a stop, or an abort. One tag, so the
- * messages arrive in the order they were sent. */
 #define TAG_REPLY 2
 
 enum { MSG_WORK = 1, MSG_STOP = 2, MSG_ABORT = 3 };
+/* work_head.flags: check a journaled shard instead of converting it;
+ * publish the shard reported in the request this message answers. */
+enum { WORK_VERIFY = 1, WORK_PUBLISH = 2 };
 
-/* Abort requests are looked for once per this many patches. */
+/* receive(): a stop signal came before any message. */
+#define RECEIVE_INTERRUPTED (-1)
+
+/* Abort requests from rank 0 are looked for once per this many patches. */
 #define ABORT_CHECK_EVERY 4
 
-/* The writer's buffer: large writes, room for several records. */
+/* The shard writer's buffer: large writes, room for many records. */
 #define SHARD_BUFFER_BYTES (8u << 20)
 
-struct result_msg {
+/* Set by SIGTERM or SIGINT: stop handing out and converting work. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+struct result_head {
     int32_t chunk;  /* plan index of the chunk, -1 for none */
     int32_t status;
     uint64_t records;
     uint64_t bytes;
     uint32_t crc32c;
+    uint32_t nskips;   /* skipped patches that follow the head */
+    uint32_t verified; /* an existing shard was checked, not converted */
     uint32_t pad;
 };
 
-/* A work message is this head, the shard name and the CSV path (each
- * NUL-terminated), then per row: uint32 line, S2 name, NUL, S1 name, NUL. */
 struct work_head {
     int32_t type;
     int32_t chunk;
     uint32_t count;
     uint32_t name_len; /* with the NUL */
     uint32_t csv_len;  /* with the NUL */
+    uint32_t flags;
+    uint64_t expect_records; /* WORK_VERIFY: the journal's figures */
+    uint64_t expect_bytes;
+    uint32_t expect_crc32c;
     uint32_t pad;
 };
 
@@ -71,10 +104,18 @@ static int buffer_reserve(struct buffer *b, size_t n)
     return 0;
 }
 
+/* Append n bytes; the caller reserved room. */
 static void buffer_put(struct buffer *b, const void *p, size_t n)
 {
     memcpy(b->data + b->len, p, n);
     b->len += n;
+}
+
+static void nap(long *ns)
+{
+    *ns = *ns < 1000000 ? *ns + 20000 : 1000000;
+    struct timespec ts = {0, *ns};
+    nanosleep(&ts, NULL);
 }
 
 int bp_mpi_wait(MPI_Request *req, MPI_Status *status)
@@ -85,21 +126,22 @@ int bp_mpi_wait(MPI_Request *req, MPI_Status *status)
         int rc = MPI_Test(req, &done, status ? status : MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS || done)
             return rc;
-        ns = ns < 1000000 ? ns + 20000 : 1000000;
-        struct timespec ts = {0, ns};
-        nanosleep(&ts, NULL);
+        nap(&ns);
     }
 }
 
-/* Wait for a reply from rank 0 without spinning; receive it into buf. */
-static int wait_reply(MPI_Comm comm, struct buffer *buf)
+/* Receive the next message from source with tag into buf, sleeping while
+ * none is there. With interruptible set, returns RECEIVE_INTERRUPTED when a
+ * stop signal arrives first. */
+static int receive(MPI_Comm comm, int source, int tag, struct buffer *buf,
+                   int *from, int interruptible)
 {
     long ns = 0;
     for (;;) {
         int flag = 0;
         MPI_Message msg;
         MPI_Status st;
-        int rc = MPI_Improbe(0, TAG_REPLY, comm, &flag, &msg, &st);
+        int rc = MPI_Improbe(source, tag, comm, &flag, &msg, &st);
         if (rc != MPI_SUCCESS)
             return rc;
         if (flag) {
@@ -107,40 +149,46 @@ static int wait_reply(MPI_Comm comm, struct buffer *buf)
             MPI_Get_count(&st, MPI_BYTE, &count);
             buf->len = 0;
             if (buffer_reserve(buf, (size_t)count) != 0) {
-                BP_ERROR("out of memory for a %d-byte work message", count);
+                BP_ERROR("out of memory for a %d-byte message", count);
                 return MPI_ERR_NO_MEM;
             }
             rc = MPI_Mrecv(buf->data, count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
             buf->len = (size_t)count;
+            if (from)
+                *from = st.MPI_SOURCE;
             return rc;
         }
-        ns = ns < 1000000 ? ns + 20000 : 1000000;
-        struct timespec ts = {0, ns};
-        nanosleep(&ts, NULL);
+        if (interruptible && stop_signal)
+            return RECEIVE_INTERRUPTED;
+        nap(&ns);
     }
 }
 
-/* Everything a converting rank needs, allocated once. */
+/* ---- The converting side: a worker, or rank 0 alone ------------------- */
+
 struct worker {
     const struct bp_config *cfg;
     MPI_Comm comm;
-    int can_abort; /* listen for aborts from rank 0 */
+    int listen;        /* look for aborts from rank 0 */
     struct bp_reader *reader;
     struct bp_shard *shard;
     struct bp_record record;
-    struct buffer msg;
+    struct buffer msg;    /* the work message being done */
+    struct buffer result; /* the result of the last chunk */
+    int pending;          /* a closed shard waits for publishing */
 };
 
 static int worker_init(struct worker *w, const struct bp_config *cfg,
-                       MPI_Comm comm, int can_abort)
+                       MPI_Comm comm, int listen)
 {
     memset(w, 0, sizeof *w);
     w->cfg = cfg;
     w->comm = comm;
-    w->can_abort = can_abort;
+    w->listen = listen;
     w->reader = bp_reader_new(cfg->root_s1, cfg->root_s2);
     w->shard = bp_shard_new(SHARD_BUFFER_BYTES);
-    if (!w->reader || !w->shard) {
+    if (!w->reader || !w->shard ||
+        buffer_reserve(&w->result, sizeof(struct result_head)) != 0) {
         BP_ERROR("out of memory setting up the patch reader");
         return BP_NOMEM;
     }
@@ -149,20 +197,43 @@ static int worker_init(struct worker *w, const struct bp_config *cfg,
 
 static void worker_free(struct worker *w)
 {
+    if (w->pending)
+        bp_shard_discard(w->shard);
     bp_reader_free(w->reader);
     bp_shard_free(w->shard);
     free(w->msg.data);
+    free(w->result.data);
+}
+
+static struct result_head *result_of(struct worker *w)
+{
+    return (struct result_head *)(void *)w->result.data;
 }
 
 static int abort_requested(struct worker *w)
 {
     int flag = 0;
-    MPI_Iprobe(0, TAG_REPLY, w->comm, &flag, MPI_STATUS_IGNORE);
+    if (w->listen)
+        MPI_Iprobe(0, TAG_REPLY, w->comm, &flag, MPI_STATUS_IGNORE);
     return flag;
 }
 
-/* Convert the chunk in w->msg into its shard; fills *res. */
-static void convert_chunk(struct worker *w, struct result_msg *res)
+/* Note a skipped patch in the result; returns -1 when out of memory. */
+static int add_skip(struct worker *w, uint32_t row, const struct bp_failure *why)
+{
+    size_t need = 4 + strlen(why->file) + 1 + strlen(why->reason) + 1;
+    if (buffer_reserve(&w->result, need) != 0)
+        return -1;
+    buffer_put(&w->result, &row, 4);
+    buffer_put(&w->result, why->file, strlen(why->file) + 1);
+    buffer_put(&w->result, why->reason, strlen(why->reason) + 1);
+    result_of(w)->nskips++;
+    return 0;
+}
+
+/* Convert the chunk in w->msg into a closed, unpublished shard; the outcome
+ * goes to w->result. */
+static void convert_chunk(struct worker *w)
 {
     struct work_head head;
     memcpy(&head, w->msg.data, sizeof head);
@@ -173,9 +244,27 @@ static void convert_chunk(struct worker *w, struct result_msg *res)
     struct bp_pair pair;
     struct bp_failure why;
 
+    w->result.len = sizeof(struct result_head);
+    struct result_head *res = result_of(w);
+    memset(res, 0, sizeof *res);
     res->chunk = head.chunk;
-    res->records = res->bytes = 0;
-    res->crc32c = 0;
+
+    if ((head.flags & WORK_VERIFY) &&
+        bp_shard_matches(w->shard, w->cfg->out_dir, name, head.expect_bytes,
+                         head.expect_crc32c)) {
+        BP_DEBUG("%s: kept from the earlier run", name);
+        res->status = BP_OK;
+        res->verified = 1;
+        res->records = head.expect_records;
+        res->bytes = head.expect_bytes;
+        res->crc32c = head.expect_crc32c;
+        return;
+    }
+    if (head.flags & WORK_VERIFY)
+        BP_INFO("%s: missing or different from the journal; converting it "
+                "again",
+                name);
+
     res->status = bp_shard_open(w->shard, w->cfg->out_dir, name);
     if (res->status != BP_OK)
         return;
@@ -187,13 +276,37 @@ static void convert_chunk(struct worker *w, struct result_msg *res)
         const char *s1 = s2 + strlen(s2) + 1;
         p = s1 + strlen(s1) + 1;
 
-        if (w->can_abort && i % ABORT_CHECK_EVERY == ABORT_CHECK_EVERY - 1 &&
+        if (stop_signal) {
+            res->status = BP_INTERRUPTED;
+            goto fail;
+        }
+        if (i % ABORT_CHECK_EVERY == ABORT_CHECK_EVERY - 1 &&
             abort_requested(w)) {
-            BP_INFO("stopping %s: another rank failed", name);
+            BP_DEBUG("stopping %s: the run is stopping", name);
             res->status = BP_ABORTED;
             goto fail;
         }
         int rc = bp_reader_read(w->reader, s2, s1, &pair, &why);
+        if (rc == BP_OK && w->cfg->update_json)
+            rc = bp_reader_update_json(w->reader, &pair, &why);
+        if (rc == BP_INPUT && w->cfg->max_failures > 0) {
+            BP_WARN("%s line %u: %s: %s (skipped)", csv, line, why.file,
+                    why.reason);
+            if (add_skip(w, i, &why) != 0) {
+                res = result_of(w);
+                res->status = BP_NOMEM;
+                goto fail;
+            }
+            res = result_of(w);
+            if (res->nskips > w->cfg->max_failures) {
+                BP_ERROR("%s: more than %llu bad patches in one shard; "
+                         "stopping (--max-failures)",
+                         name, (unsigned long long)w->cfg->max_failures);
+                res->status = BP_INPUT;
+                goto fail;
+            }
+            continue;
+        }
         if (rc != BP_OK) {
             BP_ERROR("%s line %u: %s: %s", csv, line, why.file, why.reason);
             res->status = rc;
@@ -208,29 +321,191 @@ static void convert_chunk(struct worker *w, struct result_msg *res)
         bp_record_encode(&w->record, out + BP_TFRECORD_HEADER);
         bp_shard_commit(w->shard, bp_tfrecord_frame_in_place(out, len), 1);
     }
-    res->status = bp_shard_finish(w->shard, &info);
-    if (res->status == BP_OK) {
-        res->records = info.records;
-        res->bytes = info.bytes;
-        res->crc32c = info.crc32c;
+    res->status = bp_shard_close(w->shard, &info);
+    if (res->status != BP_OK)
+        return;
+    res->records = info.records;
+    res->bytes = info.bytes;
+    res->crc32c = info.crc32c;
+    if (info.records == 0) {
+        /* Every patch was skipped: no empty shard file. */
+        bp_shard_discard(w->shard);
+        return;
     }
+    w->pending = 1;
     return;
 fail:
     bp_shard_abort(w->shard);
 }
 
-/* Rank 0: pack chunk c as a work message into b. */
-static int pack_work(struct buffer *b, const struct bp_plan *plan, size_t c,
-                     const struct bp_split *splits)
+/* Rank 0 has answered the request that reported the closed shard: give it
+ * its final name if rank 0 journaled it, else remove it. */
+static int publish(struct worker *w, int journaled)
 {
-    const struct bp_chunk *ch = &plan->chunks[c];
-    const struct bp_split *s = &splits[ch->split];
+    if (!w->pending)
+        return BP_OK;
+    w->pending = 0;
+    if (!journaled) {
+        bp_shard_discard(w->shard);
+        return BP_OK;
+    }
+    return bp_shard_publish(w->shard);
+}
+
+/* Ranks 1..N-1: ask for work, convert, report, until told to stop. */
+static int work(const struct bp_config *cfg, MPI_Comm comm)
+{
+    struct worker w;
+    /* A worker that cannot start reports its failure as its first request,
+     * so rank 0 stops the run instead of waiting for it. */
+    int status = worker_init(&w, cfg, comm, 1);
+    struct result_head first = {.chunk = -1, .status = status};
+    const void *report = &first;
+    int report_len = sizeof first;
+    for (;;) {
+        if (MPI_Send(report, report_len, MPI_BYTE, 0, TAG_REQUEST, comm) !=
+            MPI_SUCCESS) {
+            status = BP_MPI;
+            break;
+        }
+        struct work_head head;
+        do {
+            if (receive(comm, 0, TAG_REPLY, &w.msg, NULL, 0) != MPI_SUCCESS) {
+                status = BP_MPI;
+                goto out;
+            }
+            memcpy(&head, w.msg.data, sizeof head);
+        } while (head.type == MSG_ABORT); /* came after our last chunk: moot */
+        int rc = publish(&w, head.flags & WORK_PUBLISH);
+        if (rc != BP_OK && status == BP_OK)
+            status = rc;
+        if (head.type != MSG_WORK)
+            break;
+        if (status != BP_OK) {
+            /* Publishing failed: say so instead of taking on more work. */
+            first.status = status;
+            report = &first;
+            report_len = sizeof first;
+            continue;
+        }
+        convert_chunk(&w);
+        rc = result_of(&w)->status;
+        if (rc != BP_OK && rc != BP_ABORTED && status == BP_OK)
+            status = rc;
+        report = w.result.data;
+        report_len = (int)w.result.len;
+    }
+out:
+    worker_free(&w);
+    return status;
+}
+
+/* ---- Rank 0 ------------------------------------------------------------ */
+
+struct coordinator {
+    const struct bp_config *cfg;
+    int nranks;
+    struct bp_split *splits;
+    size_t nsplits;
+    struct bp_plan plan;
+    struct bp_chunk_result *results;
+    unsigned char *journaled; /* per chunk: figures come from the journal */
+    struct bp_skip *skips;
+    size_t nskips, skips_cap;
+    struct bp_journal *journal;
+    struct buffer work;
+    int complete;  /* --resume found a finished output: nothing to do */
+    double t0;
+    time_t started;
+    uint64_t done_records, done_bytes, kept_records;
+    size_t done_chunks, kept_chunks;
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int add_coordinator_skip(struct coordinator *co, uint32_t chunk,
+                                uint32_t row, const char *file,
+                                const char *reason)
+{
+    if (co->nskips == co->skips_cap) {
+        size_t cap = co->skips_cap ? 2 * co->skips_cap : 64;
+        struct bp_skip *p = realloc(co->skips, cap * sizeof *p);
+        if (!p)
+            return BP_NOMEM;
+        co->skips = p;
+        co->skips_cap = cap;
+    }
+    struct bp_skip *s = &co->skips[co->nskips];
+    s->chunk = chunk;
+    s->row = row;
+    s->file = strdup(file);
+    s->reason = strdup(reason);
+    if (!s->file || !s->reason) {
+        free(s->file);
+        free(s->reason);
+        return BP_NOMEM;
+    }
+    co->nskips++;
+    return BP_OK;
+}
+
+/* Forget the skips recorded for a chunk (it is being converted again). */
+static void drop_skips(struct coordinator *co, uint32_t chunk)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < co->nskips; i++) {
+        if (co->skips[i].chunk == chunk) {
+            free(co->skips[i].file);
+            free(co->skips[i].reason);
+        } else {
+            co->skips[k++] = co->skips[i];
+        }
+    }
+    co->nskips = k;
+}
+
+static int skip_order(const void *a, const void *b)
+{
+    const struct bp_skip *x = a, *y = b;
+    if (x->chunk != y->chunk)
+        return x->chunk < y->chunk ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static int chunk_name(const struct coordinator *co, size_t c, char *buf,
+                      size_t size)
+{
+    const struct bp_chunk *ch = &co->plan.chunks[c];
+    return bp_shard_filename(buf, size, co->splits[ch->split].name, ch->index,
+                             ch->of);
+}
+
+/* Pack chunk c as a work message into b. */
+static int pack_work(struct coordinator *co, struct buffer *b, size_t c)
+{
+    const struct bp_chunk *ch = &co->plan.chunks[c];
+    const struct bp_split *s = &co->splits[ch->split];
     char name[512];
-    if (bp_shard_filename(name, sizeof name, s->name, ch->index, ch->of) != 0)
+    if (chunk_name(co, c, name, sizeof name) != 0)
         return BP_USAGE;
-    struct work_head head = {MSG_WORK, (int32_t)c, ch->count,
-                             (uint32_t)strlen(name) + 1,
-                             (uint32_t)strlen(s->path) + 1, 0};
+    struct work_head head;
+    memset(&head, 0, sizeof head);
+    head.type = MSG_WORK;
+    head.chunk = (int32_t)c;
+    head.count = ch->count;
+    head.name_len = (uint32_t)strlen(name) + 1;
+    head.csv_len = (uint32_t)strlen(s->path) + 1;
+    if (co->journaled[c]) {
+        head.flags = WORK_VERIFY;
+        head.expect_records = co->results[c].records;
+        head.expect_bytes = co->results[c].bytes;
+        head.expect_crc32c = co->results[c].crc32c;
+    }
     size_t need = sizeof head + head.name_len + head.csv_len;
     for (uint64_t r = ch->first; r < ch->first + ch->count; r++)
         need += 4 + strlen(bp_row_s2(s, r)) + strlen(bp_row_s1(s, r)) + 2;
@@ -251,35 +526,84 @@ static int pack_work(struct buffer *b, const struct bp_plan *plan, size_t c,
     return BP_OK;
 }
 
-/* State of rank 0 over a run. */
-struct coordinator {
-    const struct bp_config *cfg;
-    struct bp_split *splits;
-    size_t nsplits;
-    struct bp_plan plan;
-    struct bp_chunk_result *results;
-    struct buffer work;
-    double t0;
-    uint64_t done_records, done_bytes;
-    size_t done_chunks;
-};
-
-static void record_result(struct coordinator *co, const struct result_msg *m)
+static json_object *hex32(uint32_t v)
 {
-    if (m->chunk < 0 || (size_t)m->chunk >= co->plan.nchunks)
-        return;
-    struct bp_chunk_result *r = &co->results[m->chunk];
-    r->status = m->status;
-    if (m->status != BP_OK)
-        return;
-    r->records = m->records;
-    r->bytes = m->bytes;
-    r->crc32c = m->crc32c;
-    co->done_records += m->records;
-    co->done_bytes += m->bytes;
-    co->done_chunks++;
-    BP_DEBUG("shard %d done: %llu records, %llu bytes", m->chunk,
-             (unsigned long long)m->records, (unsigned long long)m->bytes);
+    char buf[9];
+    snprintf(buf, sizeof buf, "%08x", v);
+    return json_object_new_string(buf);
+}
+
+/* Take in a worker's result message: figures, skips, journal line. Returns
+ * the chunk's status, or a failure of rank 0's own (journal, memory). */
+static int take_result(struct coordinator *co, const char *msg, size_t len)
+{
+    struct result_head h;
+    memcpy(&h, msg, sizeof h);
+    if (h.chunk < 0 || (size_t)h.chunk >= co->plan.nchunks)
+        return h.status;
+    uint32_t c = (uint32_t)h.chunk;
+    if (h.status != BP_OK)
+        return h.status;
+    struct bp_chunk_result *r = &co->results[c];
+    if (h.verified) {
+        co->kept_records += r->records;
+        co->kept_chunks++;
+        return BP_OK;
+    }
+    drop_skips(co, c);
+    co->journaled[c] = 0;
+    r->status = BP_OK;
+    r->records = h.records;
+    r->bytes = h.bytes;
+    r->crc32c = h.crc32c;
+    co->done_records += h.records;
+    co->done_bytes += h.bytes;
+    co->done_chunks += h.records > 0;
+
+    char name[512];
+    chunk_name(co, c, name, sizeof name);
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "chunk", json_object_new_int64(c));
+    json_object_object_add(e, "shard", json_object_new_string(name));
+    json_object_object_add(e, "records", json_object_new_int64((int64_t)h.records));
+    json_object_object_add(e, "bytes", json_object_new_int64((int64_t)h.bytes));
+    json_object_object_add(e, "crc32c", hex32(h.crc32c));
+    json_object *skipped = json_object_new_array();
+    const char *p = msg + sizeof h;
+    int status = BP_OK;
+    for (uint32_t i = 0; i < h.nskips && p < msg + len; i++) {
+        uint32_t row;
+        memcpy(&row, p, 4);
+        const char *file = p + 4;
+        const char *reason = file + strlen(file) + 1;
+        p = reason + strlen(reason) + 1;
+        if (add_coordinator_skip(co, c, row, file, reason) != BP_OK)
+            status = BP_NOMEM;
+        json_object *s = json_object_new_object();
+        json_object_object_add(s, "row", json_object_new_int64(row));
+        json_object_object_add(s, "file", json_object_new_string(file));
+        json_object_object_add(s, "reason", json_object_new_string(reason));
+        json_object_array_add(skipped, s);
+    }
+    json_object_object_add(e, "skipped", skipped);
+    if (status == BP_OK)
+        status = bp_journal_append(co->journal, e);
+    json_object_put(e);
+    if (status == BP_OK && co->nskips > co->cfg->max_failures) {
+        BP_ERROR("%zu bad patches, more than --max-failures %llu allows; "
+                 "stopping",
+                 co->nskips, (unsigned long long)co->cfg->max_failures);
+        status = BP_INPUT;
+    }
+    BP_DEBUG("shard %s done: %llu records, %llu bytes", name,
+             (unsigned long long)h.records, (unsigned long long)h.bytes);
+    return status;
+}
+
+/* The worst of two statuses (the higher value takes precedence). */
+static int worse(int a, int b)
+{
+    return a > b ? a : b;
 }
 
 /* One rank: rank 0 converts every chunk itself. */
@@ -288,69 +612,77 @@ static int convert_alone(struct coordinator *co, MPI_Comm comm)
     struct worker w;
     int status = worker_init(&w, co->cfg, comm, 0);
     for (size_t c = 0; status == BP_OK && c < co->plan.nchunks; c++) {
-        status = pack_work(&w.msg, &co->plan, c, co->splits);
+        if (stop_signal) {
+            status = BP_INTERRUPTED;
+            break;
+        }
+        if (co->journaled[c] && co->results[c].records == 0)
+            continue; /* every patch skipped earlier: no file to check */
+        status = pack_work(co, &w.msg, c);
         if (status != BP_OK)
             break;
-        struct result_msg res;
-        convert_chunk(&w, &res);
-        record_result(co, &res);
-        status = res.status;
+        convert_chunk(&w);
+        status = take_result(co, w.result.data, w.result.len);
+        int rc = publish(&w, status == BP_OK);
+        status = worse(status, rc);
     }
     worker_free(&w);
     return status;
 }
 
-/* Rank 0 with workers: hand out chunks on demand until all are done or one
- * failed, then stop every worker. */
-static int serve(struct coordinator *co, MPI_Comm comm, int nranks)
+/* Rank 0 with workers: hand out chunks on demand until all are done or the
+ * run stops (a failure, a signal), then stop every worker. Only a failure
+ * of MPI itself leaves the loop early. */
+static int serve(struct coordinator *co, MPI_Comm comm)
 {
-    int status = BP_OK;
+    int nranks = co->nranks;
+    int status = BP_OK, stopping = 0;
     size_t next = 0;
     int stopped = 0, nworkers = nranks - 1;
     int32_t *busy = malloc(sizeof *busy * (size_t)nranks);
     MPI_Request *aborts = malloc(sizeof *aborts * (size_t)nranks);
+    struct buffer in = {0};
     if (!busy || !aborts) {
+        /* Cannot even track the workers: MPI_Abort in main is all left. */
         free(busy);
         free(aborts);
         BP_ERROR("out of memory");
-        return BP_NOMEM;
+        return BP_MPI;
     }
     for (int r = 0; r < nranks; r++) {
         busy[r] = -1;
         aborts[r] = MPI_REQUEST_NULL;
     }
-    static const struct work_head stop = {MSG_STOP, -1, 0, 0, 0, 0};
-    static const struct work_head abort_msg = {MSG_ABORT, -1, 0, 0, 0, 0};
+    static const struct work_head abort_msg = {.type = MSG_ABORT, .chunk = -1};
 
     while (stopped < nworkers) {
-        struct result_msg m;
-        MPI_Request req;
-        MPI_Status st;
-        int rc = MPI_Irecv(&m, sizeof m, MPI_BYTE, MPI_ANY_SOURCE, TAG_REQUEST,
-                           comm, &req);
-        if (rc == MPI_SUCCESS)
-            rc = bp_mpi_wait(&req, &st);
-        if (rc != MPI_SUCCESS) {
+        int src = -1, journaled = 0;
+        int rc = receive(comm, MPI_ANY_SOURCE, TAG_REQUEST, &in, &src,
+                         !stopping);
+        if (rc != MPI_SUCCESS && rc != RECEIVE_INTERRUPTED) {
             status = BP_MPI;
             break;
         }
-        int src = st.MPI_SOURCE;
-        busy[src] = -1;
-        record_result(co, &m);
-        if (m.status != BP_OK && status == BP_OK) {
-            status = m.status;
-            /* Stop the others promptly: their shards are discarded. */
-            for (int r = 1; r < nranks; r++)
-                if (busy[r] >= 0)
-                    MPI_Isend(&abort_msg, sizeof abort_msg, MPI_BYTE, r,
-                              TAG_REPLY, comm, &aborts[r]);
+        if (rc == MPI_SUCCESS) {
+            busy[src] = -1;
+            int chunk_status = take_result(co, in.data, in.len);
+            journaled = chunk_status == BP_OK;
+            /* An aborted chunk is the consequence of a stop, not a cause. */
+            if (chunk_status != BP_ABORTED)
+                status = worse(status, chunk_status);
         }
-        if (status == BP_OK && next < co->plan.nchunks) {
-            status = pack_work(&co->work, &co->plan, next, co->splits);
+        if (stop_signal)
+            status = worse(status, BP_INTERRUPTED);
+        while (status == BP_OK && next < co->plan.nchunks &&
+               co->journaled[next] && co->results[next].records == 0)
+            next++; /* every patch skipped earlier: no file to check */
+        if (status == BP_OK && src >= 0 && next < co->plan.nchunks) {
+            status = pack_work(co, &co->work, next);
             if (status == BP_OK) {
-                rc = MPI_Send(co->work.data, (int)co->work.len, MPI_BYTE, src,
-                              TAG_REPLY, comm);
-                if (rc != MPI_SUCCESS) {
+                struct work_head *h = (struct work_head *)(void *)co->work.data;
+                h->flags |= journaled ? WORK_PUBLISH : 0;
+                if (MPI_Send(co->work.data, (int)co->work.len, MPI_BYTE, src,
+                             TAG_REPLY, comm) != MPI_SUCCESS) {
                     status = BP_MPI;
                     break;
                 }
@@ -358,6 +690,18 @@ static int serve(struct coordinator *co, MPI_Comm comm, int nranks)
                 continue;
             }
         }
+        if (status != BP_OK && !stopping) {
+            stopping = 1;
+            /* Stop the others promptly: their shards are discarded. */
+            for (int r = 1; r < nranks; r++)
+                if (busy[r] >= 0)
+                    MPI_Isend(&abort_msg, sizeof abort_msg, MPI_BYTE, r,
+                              TAG_REPLY, comm, &aborts[r]);
+        }
+        if (src < 0)
+            continue;
+        struct work_head stop = {.type = MSG_STOP, .chunk = -1};
+        stop.flags = journaled ? WORK_PUBLISH : 0;
         if (MPI_Send(&stop, sizeof stop, MPI_BYTE, src, TAG_REPLY, comm) !=
             MPI_SUCCESS) {
             status = BP_MPI;
@@ -370,47 +714,8 @@ static int serve(struct coordinator *co, MPI_Comm comm, int nranks)
             bp_mpi_wait(&aborts[r], MPI_STATUS_IGNORE);
     free(busy);
     free(aborts);
+    free(in.data);
     return status;
-}
-
-/* Ranks 1..N-1: ask for work, convert, report, until told to stop. */
-static int work(const struct bp_config *cfg, MPI_Comm comm)
-{
-    struct worker w;
-    /* A worker that cannot start reports its failure as its first request,
-     * so rank 0 stops the run instead of waiting for it. */
-    int status = worker_init(&w, cfg, comm, 1);
-    struct result_msg res = {-1, status, 0, 0, 0, 0};
-    for (;;) {
-        if (MPI_Send(&res, sizeof res, MPI_BYTE, 0, TAG_REQUEST, comm) !=
-            MPI_SUCCESS) {
-            status = BP_MPI;
-            break;
-        }
-        struct work_head head;
-        do {
-            if (wait_reply(comm, &w.msg) != MPI_SUCCESS) {
-                status = BP_MPI;
-                goto out;
-            }
-            memcpy(&head, w.msg.data, sizeof head);
-        } while (head.type == MSG_ABORT); /* came after our last chunk: moot */
-        if (head.type != MSG_WORK)
-            break;
-        convert_chunk(&w, &res);
-        if (res.status != BP_OK && status == BP_OK)
-            status = res.status;
-    }
-out:
-    worker_free(&w);
-    return status;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* mkdir -p: create dir and any missing parents. */
@@ -438,10 +743,168 @@ static int make_dirs(const char *dir)
     }
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        BP_ERROR("%s: not a folder", dir);
+        BP_ERROR("%s: cannot create the output folder: %s", dir,
+                 errno ? strerror(errno) : "not a folder");
+        return BP_OUTPUT;
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        BP_ERROR("%s: output folder is not writable: %s", dir, strerror(errno));
         return BP_OUTPUT;
     }
     return BP_OK;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* What an output folder holds of earlier runs. With remove set, delete it
+ * (--force); temporary files of ours are always deleted. */
+struct earlier {
+    int manifest, journal;
+    size_t shards;
+    char example[256];
+};
+
+static int scan_output(const char *dir, int remove, struct earlier *e)
+{
+    memset(e, 0, sizeof *e);
+    DIR *d = opendir(dir);
+    if (!d) {
+        BP_ERROR("%s: cannot list the output folder: %s", dir, strerror(errno));
+        return BP_OUTPUT;
+    }
+    struct dirent *ent;
+    int status = BP_OK;
+    while ((ent = readdir(d))) {
+        const char *n = ent->d_name;
+        int is_manifest = strcmp(n, BP_MANIFEST_NAME) == 0;
+        int is_journal = strcmp(n, BP_JOURNAL_NAME) == 0;
+        int is_shard = ends_with(n, ".tfrecord") || ends_with(n, ".tfrecord.idx");
+        int is_tmp = n[0] == '.' && ends_with(n, ".tmp");
+        if (!is_manifest && !is_journal && !is_shard && !is_tmp)
+            continue;
+        e->manifest |= is_manifest;
+        e->journal |= is_journal;
+        e->shards += is_shard;
+        if (!is_tmp && !e->example[0])
+            snprintf(e->example, sizeof e->example, "%s", n);
+        if (is_tmp || remove) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, n);
+            if (unlink(path) != 0 && errno != ENOENT) {
+                BP_ERROR("%s: cannot remove: %s", path, strerror(errno));
+                status = BP_OUTPUT;
+            }
+        }
+    }
+    closedir(d);
+    return status;
+}
+
+/* Take in the journal of an interrupted run: its finished chunks. */
+static int apply_journal(struct coordinator *co, json_object *entries)
+{
+    for (size_t i = 0; i < json_object_array_length(entries); i++) {
+        json_object *e = json_object_array_get_idx(entries, i), *v;
+        int64_t c = json_object_object_get_ex(e, "chunk", &v) ? json_object_get_int64(v) : -1;
+        char name[512];
+        if (c < 0 || (size_t)c >= co->plan.nchunks ||
+            chunk_name(co, (size_t)c, name, sizeof name) != 0 ||
+            !json_object_object_get_ex(e, "shard", &v) ||
+            strcmp(json_object_get_string(v), name) != 0)
+            continue;
+        json_object *records, *bytes, *crc;
+        if (!json_object_object_get_ex(e, "records", &records) ||
+            !json_object_object_get_ex(e, "bytes", &bytes) ||
+            !json_object_object_get_ex(e, "crc32c", &crc) ||
+            !json_object_is_type(crc, json_type_string))
+            continue;
+        struct bp_chunk_result *r = &co->results[c];
+        r->records = (uint64_t)json_object_get_int64(records);
+        r->bytes = (uint64_t)json_object_get_int64(bytes);
+        r->crc32c = (uint32_t)strtoul(json_object_get_string(crc), NULL, 16);
+        r->status = BP_OK;
+        co->journaled[c] = 1;
+        drop_skips(co, (uint32_t)c);
+        json_object *skipped = NULL;
+        if (json_object_object_get_ex(e, "skipped", &skipped))
+            for (size_t k = 0; k < json_object_array_length(skipped); k++) {
+                json_object *s = json_object_array_get_idx(skipped, k), *row, *file, *reason;
+                if (!json_object_object_get_ex(s, "row", &row) ||
+                    !json_object_object_get_ex(s, "file", &file) ||
+                    !json_object_object_get_ex(s, "reason", &reason))
+                    continue;
+                if (add_coordinator_skip(co, (uint32_t)c,
+                                         (uint32_t)json_object_get_int64(row),
+                                         json_object_get_string(file),
+                                         json_object_get_string(reason)) != BP_OK)
+                    return BP_NOMEM;
+            }
+    }
+    return BP_OK;
+}
+
+/* Rank 0: make the output folder ready: refuse or clear an earlier run's
+ * output, or take in its journal for --resume; start the journal. */
+static int prepare_output(struct coordinator *co)
+{
+    const struct bp_config *cfg = co->cfg;
+    struct earlier e;
+    int status = make_dirs(cfg->out_dir);
+    if (status == BP_OK)
+        status = scan_output(cfg->out_dir, 0, &e);
+    if (status != BP_OK)
+        return status;
+    if ((e.manifest || e.journal || e.shards) && !cfg->resume && !cfg->force) {
+        BP_ERROR("%s already holds the output of an earlier run (%s); use "
+                 "--resume to continue it or --force to replace it",
+                 cfg->out_dir, e.example);
+        return BP_USAGE;
+    }
+    if (cfg->force && (status = scan_output(cfg->out_dir, 1, &e)) != BP_OK)
+        return status;
+
+    json_object *identity = bp_run_identity(cfg, co->splits, co->nsplits);
+    json_object *old_id = NULL, *entries = NULL;
+    if (cfg->resume && e.journal) {
+        status = bp_journal_load(cfg->out_dir, &old_id, &entries);
+    } else if (cfg->resume && e.manifest) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", cfg->out_dir, BP_MANIFEST_NAME);
+        json_object *m = json_object_from_file(path);
+        old_id = m ? bp_manifest_identity(m) : NULL;
+        json_object_put(m);
+        if (!old_id) {
+            BP_ERROR("%s: cannot read it to resume; use --force to replace "
+                     "the output",
+                     path);
+            status = BP_USAGE;
+        }
+        co->complete = 1;
+    }
+    if (status == BP_OK && old_id && !json_object_equal(identity, old_id)) {
+        char diff[2048];
+        bp_identity_diff(identity, old_id, diff, sizeof diff);
+        BP_ERROR("--resume: %s holds a run with other inputs or options "
+                 "(%s); rerun with those, or use --force to start over",
+                 cfg->out_dir, diff);
+        status = BP_USAGE;
+    }
+    if (status == BP_OK && entries)
+        status = apply_journal(co, entries);
+    if (status == BP_OK && !co->complete)
+        status = bp_journal_start(cfg->out_dir, identity, entries, &co->journal);
+    if (status == BP_OK && entries)
+        BP_INFO("resuming: %zu of %zu shards recorded as finished in %s/%s",
+                json_object_array_length(entries), co->plan.nchunks,
+                cfg->out_dir, BP_JOURNAL_NAME);
+    json_object_put(identity);
+    json_object_put(old_id);
+    json_object_put(entries);
+    return status;
 }
 
 static void print_plan(const struct coordinator *co)
@@ -463,7 +926,7 @@ static void print_plan(const struct coordinator *co)
             if (ch->split != s)
                 continue;
             char name[512];
-            bp_shard_filename(name, sizeof name, sp->name, ch->index, ch->of);
+            chunk_name(co, c, name, sizeof name);
             printf("  %s rows %llu-%llu (%u), lines %u-%u\n", name,
                    (unsigned long long)ch->first + 1,
                    (unsigned long long)(ch->first + ch->count), ch->count,
@@ -474,26 +937,7 @@ static void print_plan(const struct coordinator *co)
     fflush(stdout);
 }
 
-/* Rank 0, at the end: one line per split. */
-static void report_splits(const struct coordinator *co)
-{
-    for (size_t s = 0; s < co->nsplits; s++) {
-        uint64_t records = 0, bytes = 0;
-        size_t shards = 0;
-        for (size_t c = 0; c < co->plan.nchunks; c++) {
-            if (co->plan.chunks[c].split != s)
-                continue;
-            records += co->results[c].records;
-            bytes += co->results[c].bytes;
-            shards++;
-        }
-        BP_INFO("split %s: %llu records in %zu shard%s, %.1f MB", co->splits[s].name,
-                (unsigned long long)records, shards, shards == 1 ? "" : "s",
-                (double)bytes / 1e6);
-    }
-}
-
-/* Rank 0: read the split files and plan. Returns a status. */
+/* Rank 0: read the split files, plan, prepare the output. */
 static int prepare(struct coordinator *co)
 {
     const struct bp_config *cfg = co->cfg;
@@ -504,7 +948,7 @@ static int prepare(struct coordinator *co)
     for (size_t i = 0; i < cfg->nsplits; i++) {
         int rc = bp_split_load(cfg->splits[i], &co->splits[co->nsplits]);
         if (rc != BP_OK) {
-            status = rc;
+            status = worse(status, rc);
             continue;
         }
         co->nsplits++;
@@ -527,15 +971,18 @@ static int prepare(struct coordinator *co)
                            &co->plan);
     if (status != BP_OK)
         return status;
-    co->results = calloc(co->plan.nchunks ? co->plan.nchunks : 1,
-                         sizeof *co->results);
-    if (!co->results)
+    size_t n = co->plan.nchunks ? co->plan.nchunks : 1;
+    co->results = calloc(n, sizeof *co->results);
+    co->journaled = calloc(n, 1);
+    if (!co->results || !co->journaled)
         return BP_NOMEM;
+    for (size_t c = 0; c < co->plan.nchunks; c++)
+        co->results[c].status = BP_ABORTED; /* not finished yet */
     if (cfg->dry_run) {
         print_plan(co);
         return BP_OK;
     }
-    return make_dirs(cfg->out_dir);
+    return prepare_output(co);
 }
 
 static void coordinator_free(struct coordinator *co)
@@ -545,7 +992,79 @@ static void coordinator_free(struct coordinator *co)
     free(co->splits);
     bp_plan_free(&co->plan);
     free(co->results);
+    free(co->journaled);
+    for (size_t i = 0; i < co->nskips; i++) {
+        free(co->skips[i].file);
+        free(co->skips[i].reason);
+    }
+    free(co->skips);
+    bp_journal_close(co->journal, 0);
     free(co->work.data);
+}
+
+/* Rank 0, at the end: one line per split. */
+static void report_splits(const struct coordinator *co)
+{
+    for (size_t s = 0; s < co->nsplits; s++) {
+        uint64_t records = 0, bytes = 0;
+        size_t shards = 0;
+        for (size_t c = 0; c < co->plan.nchunks; c++) {
+            if (co->plan.chunks[c].split != s || !co->results[c].records)
+                continue;
+            records += co->results[c].records;
+            bytes += co->results[c].bytes;
+            shards++;
+        }
+        BP_INFO("split %s: %llu records in %zu shard%s, %.1f MB",
+                co->splits[s].name, (unsigned long long)records, shards,
+                shards == 1 ? "" : "s", (double)bytes / 1e6);
+    }
+}
+
+/* Rank 0, after the workers: manifest, journal, summary. */
+static int finish(struct coordinator *co, int status)
+{
+    const struct bp_config *cfg = co->cfg;
+    double seconds = now() - co->t0;
+    if (status == BP_OK) {
+        qsort(co->skips, co->nskips, sizeof *co->skips, skip_order);
+        struct bp_run_facts facts = {co->nranks, co->started, seconds};
+        status = bp_manifest_write(cfg, co->splits, co->nsplits, &co->plan,
+                                   co->results, co->skips, co->nskips, &facts);
+    }
+    if (status == BP_OK) {
+        bp_journal_close(co->journal, 1);
+        co->journal = NULL;
+        BP_INFO("done: %llu records in %zu shards converted, %.1f MB, %.2f s "
+                "(%.0f patches/s, %.1f MB/s)%s; manifest %s/%s",
+                (unsigned long long)co->done_records, co->done_chunks,
+                (double)co->done_bytes / 1e6, seconds,
+                seconds > 0 ? (double)co->done_records / seconds : 0.0,
+                seconds > 0 ? (double)co->done_bytes / 1e6 / seconds : 0.0,
+                co->kept_chunks ? "; earlier shards kept" : "", cfg->out_dir,
+                BP_MANIFEST_NAME);
+        if (co->kept_chunks)
+            BP_INFO("kept %zu shards (%llu records) of the earlier run",
+                    co->kept_chunks, (unsigned long long)co->kept_records);
+        report_splits(co);
+        if (co->nskips) {
+            BP_WARN("%zu bad patch%s skipped; listed in %s/%s under "
+                    "\"failures\"",
+                    co->nskips, co->nskips == 1 ? "" : "es", cfg->out_dir,
+                    BP_MANIFEST_NAME);
+            status = BP_SKIPPED;
+        }
+    } else if (status == BP_INTERRUPTED) {
+        size_t finished = 0;
+        for (size_t c = 0; c < co->plan.nchunks; c++)
+            finished += co->results[c].status == BP_OK;
+        BP_ERROR("interrupted by signal %d: %zu of %zu shards finished and "
+                 "recorded in %s/%s; run the same command with --resume to "
+                 "continue",
+                 (int)stop_signal, finished, co->plan.nchunks, cfg->out_dir,
+                 BP_JOURNAL_NAME);
+    }
+    return status;
 }
 
 /* Collective: every rank learns rank 0's value of *v. */
@@ -558,7 +1077,7 @@ static int share(int *v, MPI_Comm comm)
     return rc == MPI_SUCCESS ? BP_OK : BP_MPI;
 }
 
-/* Collective: the worst status of all ranks. */
+/* Collective: the status that takes precedence over all ranks'. */
 static int agree(int status, MPI_Comm comm)
 {
     int worst = status;
@@ -576,16 +1095,28 @@ int bp_run(const struct bp_config *cfg, MPI_Comm comm)
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
 
+    struct sigaction sa, old_term, old_int;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    stop_signal = 0;
+    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGINT, &sa, &old_int);
+
     struct coordinator co;
     memset(&co, 0, sizeof co);
     co.cfg = cfg;
+    co.nranks = nranks;
     co.t0 = now();
-    time_t started = time(NULL);
+    co.started = time(NULL);
     int status = BP_OK;
 
     if (rank == 0) {
         status = prepare(&co);
-        if (status == BP_OK && !cfg->dry_run)
+        if (status == BP_OK && co.complete) {
+            BP_INFO("%s is already complete (%s); nothing to resume",
+                    cfg->out_dir, BP_MANIFEST_NAME);
+        } else if (status == BP_OK && !cfg->dry_run) {
             BP_INFO("converting %llu rows of %zu split%s into %zu shards on "
                     "%d rank%s (%s)",
                     (unsigned long long)co.plan.total_rows, co.nsplits,
@@ -593,38 +1124,30 @@ int bp_run(const struct bp_config *cfg, MPI_Comm comm)
                     nranks == 1 ? "" : "s",
                     nranks == 1 ? "rank 0 converts"
                                 : "rank 0 hands out the work");
+        }
     }
-    if (share(&status, comm) != BP_OK)
+    /* Workers learn whether to start: -1 means "nothing to do". */
+    int go = status == BP_OK && (co.complete || cfg->dry_run) ? -1 : status;
+    if (share(&go, comm) != BP_OK)
         status = BP_MPI;
-    if (status != BP_OK || cfg->dry_run)
+    else if (rank != 0)
+        status = go < 0 ? BP_OK : go;
+    if (status != BP_OK || go < 0)
         goto out;
 
     if (rank == 0) {
-        status = nranks == 1 ? convert_alone(&co, comm)
-                             : serve(&co, comm, nranks);
-        double seconds = now() - co.t0;
-        if (status == BP_OK) {
-            struct bp_run_facts facts = {nranks, started, seconds};
-            status = bp_manifest_write(cfg, co.splits, co.nsplits, &co.plan,
-                                       co.results, &facts);
-        }
-        if (status == BP_OK)
-            BP_INFO("done: %llu records in %zu shards, %.1f MB, %.2f s "
-                    "(%.0f patches/s, %.1f MB/s); manifest %s/%s",
-                    (unsigned long long)co.done_records, co.done_chunks,
-                    (double)co.done_bytes / 1e6, seconds,
-                    seconds > 0 ? (double)co.done_records / seconds : 0.0,
-                    seconds > 0 ? (double)co.done_bytes / 1e6 / seconds : 0.0,
-                    cfg->out_dir, BP_MANIFEST_NAME);
-        if (status == BP_OK)
-            report_splits(&co);
+        status = nranks == 1 ? convert_alone(&co, comm) : serve(&co, comm);
+        status = finish(&co, status);
     } else {
         status = work(cfg, comm);
     }
 out:
     coordinator_free(&co);
     status = agree(status, comm);
-    if (rank == 0 && status != BP_OK && status != BP_USAGE)
+    if (rank == 0 && status != BP_OK && status != BP_SKIPPED &&
+        status != BP_USAGE && status != BP_INTERRUPTED)
         BP_ERROR("failed: %s; no manifest was written", bp_strstatus(status));
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGINT, &old_int, NULL);
     return status;
 }

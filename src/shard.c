@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "benprep/log.h"
@@ -117,7 +118,7 @@ void bp_shard_abort(struct bp_shard *s)
         BP_WARN("%s: cannot remove: %s", s->tmp_path, strerror(errno));
 }
 
-int bp_shard_finish(struct bp_shard *s, struct bp_shard_info *info)
+int bp_shard_close(struct bp_shard *s, struct bp_shard_info *info)
 {
     if (flush(s) != BP_OK)
         goto fail;
@@ -132,12 +133,6 @@ int bp_shard_finish(struct bp_shard *s, struct bp_shard_info *info)
         unlink(s->tmp_path);
         return BP_OUTPUT;
     }
-    if (rename(s->tmp_path, s->final_path) != 0) {
-        BP_ERROR("%s: cannot rename to %s: %s", s->tmp_path, s->final_path,
-                 strerror(errno));
-        unlink(s->tmp_path);
-        return BP_OUTPUT;
-    }
     info->records = s->records;
     info->bytes = s->bytes;
     info->crc32c = s->crc;
@@ -145,4 +140,55 @@ int bp_shard_finish(struct bp_shard *s, struct bp_shard_info *info)
 fail:
     bp_shard_abort(s);
     return BP_OUTPUT;
+}
+
+int bp_shard_publish(struct bp_shard *s)
+{
+    if (rename(s->tmp_path, s->final_path) != 0) {
+        BP_ERROR("%s: cannot rename to %s: %s", s->tmp_path, s->final_path,
+                 strerror(errno));
+        unlink(s->tmp_path);
+        return BP_OUTPUT;
+    }
+    return BP_OK;
+}
+
+void bp_shard_discard(struct bp_shard *s)
+{
+    if (unlink(s->tmp_path) != 0 && errno != ENOENT)
+        BP_WARN("%s: cannot remove: %s", s->tmp_path, strerror(errno));
+}
+
+int bp_shard_matches(struct bp_shard *s, const char *dir, const char *name,
+                     uint64_t bytes, uint32_t crc32c)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        BP_DEBUG("%s: %s", path, strerror(errno));
+        return 0;
+    }
+    struct stat st;
+    int ok = fstat(fd, &st) == 0 && (uint64_t)st.st_size == bytes;
+    uint32_t crc = 0;
+    uint64_t total = 0;
+    while (ok) {
+        ssize_t got = read(fd, s->buf, s->cap);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            ok = got == 0;
+            break;
+        }
+        crc = bp_crc32c_extend(crc, s->buf, (size_t)got);
+        total += (uint64_t)got;
+    }
+    close(fd);
+    ok = ok && total == bytes && crc == crc32c;
+    if (!ok)
+        BP_DEBUG("%s: size or CRC-32C differs from the journal", path);
+    return ok;
 }

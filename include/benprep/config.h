@@ -17,6 +17,10 @@ struct bp_config {
     size_t nsplits;
     const char *library;  /* -l: only "tensorflow" */
     uint32_t records_per_shard;
+    uint64_t max_failures; /* bad patches skipped before the run fails */
+    int update_json;      /* add 19-class labels to the S1 JSON files */
+    int resume;           /* continue the run recorded in OUT */
+    int force;            /* replace an earlier run's output in OUT */
     int dry_run;
     int verbosity;        /* 0 default; -v adds, -q subtracts */
     int argc;             /* the command line, for the manifest */

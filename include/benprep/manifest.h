@@ -6,7 +6,9 @@
  * complete new manifest or absent. Its "splits" object lists, per split in
  * command-line order, the record count and the shards in row order, each
  * with its path (relative to OUT), records, bytes and CRC-32C as 8 lowercase
- * hex digits.
+ * hex digits. Patches skipped under --max-failures are listed under
+ * "failures" in row order; a chunk whose every patch was skipped has no
+ * shard file and is not listed. skips must be sorted by chunk, then row.
  */
 #ifndef BENPREP_MANIFEST_H
 #define BENPREP_MANIFEST_H
@@ -28,6 +30,14 @@ struct bp_chunk_result {
     int32_t status; /* BP_OK once the shard is final */
 };
 
+/* A patch skipped under --max-failures: where it is and why. */
+struct bp_skip {
+    uint32_t chunk; /* plan index */
+    uint32_t row;   /* index of the row within the chunk */
+    char *file;     /* owned */
+    char *reason;   /* owned */
+};
+
 struct bp_run_facts {
     int ranks;
     time_t started;
@@ -39,6 +49,7 @@ int bp_manifest_write(const struct bp_config *cfg,
                       const struct bp_split *splits, size_t nsplits,
                       const struct bp_plan *plan,
                       const struct bp_chunk_result *results,
+                      const struct bp_skip *skips, size_t nskips,
                       const struct bp_run_facts *facts);
 
 /* Write text to dir/name through dir/.name.tmp + fsync + rename + fsync of

@@ -51,6 +51,16 @@ int bp_reader_read(struct bp_reader *r, const char *s2_name,
                    const char *s1_name, struct bp_pair *out,
                    struct bp_failure *why);
 
+/* Add "BigEarthNet_19_labels" (the pair's 19-class names in index order) at
+ * the end of the S1 JSON file of the pair just read, in the file's own
+ * json.dumps format. The new file is written beside the old one under a
+ * temporary name with the old file's mode, fsynced and renamed over it; on
+ * any failure the original bytes stay untouched. A file that already holds
+ * the key with these names is left as it is. Returns BP_OK or BP_INPUT with
+ * *why filled in. Call right after a successful bp_reader_read(). */
+int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
+                          struct bp_failure *why);
+
 /* Destroy a reader; accepts NULL. */
 void bp_reader_free(struct bp_reader *r);
 

@@ -39,11 +39,26 @@ int bp_shard_open(struct bp_shard *s, const char *dir, const char *name);
 uint8_t *bp_shard_reserve(struct bp_shard *s, size_t n);
 void bp_shard_commit(struct bp_shard *s, size_t n, int is_record);
 
-/* Flush, fsync, close and rename to the final name; fills *info.
- * On failure the temporary file is removed. Returns BP_OK or BP_OUTPUT. */
-int bp_shard_finish(struct bp_shard *s, struct bp_shard_info *info);
+/* Flush, fsync and close the temporary file; fills *info. The shard is
+ * complete but not yet under its final name: call bp_shard_publish() once
+ * it is recorded in the journal, or bp_shard_discard(). On failure the
+ * temporary file is removed. Returns BP_OK or BP_OUTPUT. */
+int bp_shard_close(struct bp_shard *s, struct bp_shard_info *info);
 
-/* Close and remove the temporary file; nothing under the final name. */
+/* Rename the closed shard to its final name. BP_OK or BP_OUTPUT. */
+int bp_shard_publish(struct bp_shard *s);
+
+/* Remove the closed shard's temporary file. */
+void bp_shard_discard(struct bp_shard *s);
+
+/* Close and remove the temporary file of an open shard; nothing under the
+ * final name. Does nothing when no shard is open. */
 void bp_shard_abort(struct bp_shard *s);
+
+/* Check that dir/name has the given size and whole-file CRC-32C, reading it
+ * through the writer's buffer. Returns 1 when it matches, 0 when not (the
+ * reason is logged at debug level). */
+int bp_shard_matches(struct bp_shard *s, const char *dir, const char *name,
+                     uint64_t bytes, uint32_t crc32c);
 
 #endif

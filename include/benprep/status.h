@@ -8,16 +8,19 @@
 #ifndef BENPREP_STATUS_H
 #define BENPREP_STATUS_H
 
-/* X(name, exit status of the program, message) */
+/* X(name, exit status of the program, message). The order is the order of
+ * precedence when ranks agree on one outcome: the highest value wins. */
 #define BP_STATUS_MAP(X)                                                      \
     X(OK, 0, "success")                                                       \
-    X(USAGE, 2, "usage error")                                                \
-    X(NOMEM, 1, "out of memory")                                              \
-    X(CSV, 1, "malformed split file")                                         \
-    X(INPUT, 1, "bad input patch")                                            \
-    X(OUTPUT, 1, "cannot write output")                                       \
+    X(SKIPPED, 3, "finished, but bad patches were skipped")                   \
+    X(INTERRUPTED, 4, "interrupted by a signal; resumable")                   \
+    X(ABORTED, 1, "stopped because another rank failed")                      \
     X(MPI, 1, "MPI communication failed")                                     \
-    X(ABORTED, 1, "stopped because another rank failed")
+    X(NOMEM, 1, "out of memory")                                              \
+    X(OUTPUT, 1, "cannot write output")                                       \
+    X(INPUT, 1, "bad input patch")                                            \
+    X(CSV, 1, "malformed split file")                                         \
+    X(USAGE, 2, "usage error")
 
 enum bp_status {
 #define BP_STATUS_ENUM(name, exit_code, msg) BP_##name,

@@ -38,7 +38,8 @@ run 2 -r1 a -r2 b -o c -n "$csv" --bogus
 grep -q "'--bogus'" "$tmp/err" || fail "unknown option not quoted"
 run 2 -r1 a -r2 b -n "$csv"
 grep -q "out_folder" "$tmp/err" || fail "missing -o not explained"
-run 2 -r1 a -r2 b -o c -n "$csv" --update_json
+run 2 -r1 a -r2 b -o c -n "$csv" --resume --force
+grep -q "contradict" "$tmp/err" || fail "--resume --force not explained"
 echo "PASS: usage errors exit 2 with the bad argument quoted"
 
 run 1 -r1 "$sample/BigEarthNet-S1-v1.0" -r2 "$sample/BigEarthNet-v1.0" -o "$tmp/o" -n "$tmp/missing.csv"

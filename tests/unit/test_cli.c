@@ -152,16 +152,46 @@ static void test_library(void)
     check_usage(rc, &cfg, "TensorFlow");
 }
 
-static void test_update_json(void)
+static void test_reliability_options(void)
 {
     struct bp_config cfg;
     enum bp_cli_result rc = parse(&cfg, "-r1", "A", "-r2", "B", "-o", "C",
-                                  "-n", "x.csv", "--update_json", NULL);
-    check_usage(rc, &cfg, NULL);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "--update_json"));
+                                  "-n", "x.csv", NULL);
+    CU_ASSERT_EQUAL(rc, BP_CLI_RUN);
+    CU_ASSERT_EQUAL(cfg.update_json, 0);
+    CU_ASSERT_EQUAL(cfg.max_failures, 0);
+    CU_ASSERT_EQUAL(cfg.resume, 0);
+    CU_ASSERT_EQUAL(cfg.force, 0);
+    bp_config_free(&cfg);
+
+    rc = parse(&cfg, "-r1", "A", "-r2", "B", "-o", "C", "-n", "x.csv",
+               "--update_json", "--max-failures", "25", "--resume", NULL);
+    CU_ASSERT_EQUAL(rc, BP_CLI_RUN);
+    CU_ASSERT_EQUAL(cfg.update_json, 1);
+    CU_ASSERT_EQUAL(cfg.max_failures, 25);
+    CU_ASSERT_EQUAL(cfg.resume, 1);
+    bp_config_free(&cfg);
+
+    rc = parse(&cfg, "-r1", "A", "-r2", "B", "-o", "C", "-n", "x.csv",
+               "--max-failures=4294967295", "--force", NULL);
+    CU_ASSERT_EQUAL(rc, BP_CLI_RUN);
+    CU_ASSERT_EQUAL(cfg.max_failures, 4294967295u);
+    CU_ASSERT_EQUAL(cfg.force, 1);
+    bp_config_free(&cfg);
+
     rc = parse(&cfg, "-r1", "A", "-r2", "B", "-o", "C", "-n", "x.csv",
                "--update_json=yes", NULL);
     check_usage(rc, &cfg, "--update_json=yes");
+    rc = parse(&cfg, "-r1", "A", "-r2", "B", "-o", "C", "-n", "x.csv",
+               "--max-failures", "-1", NULL);
+    check_usage(rc, &cfg, "-1");
+    rc = parse(&cfg, "-r1", "A", "-r2", "B", "-o", "C", "-n", "x.csv",
+               "--max-failures", "4294967296", NULL);
+    check_usage(rc, &cfg, "4294967296");
+    rc = parse(&cfg, "-r1", "A", "-r2", "B", "-o", "C", "-n", "x.csv",
+               "--resume", "--force", NULL);
+    check_usage(rc, &cfg, NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "contradict"));
 }
 
 static void test_help(void)
@@ -173,7 +203,8 @@ static void test_help(void)
     static const char *const documented[] = {
         "-r1", "--root_folder_s1", "-r2", "--root_folder_s2", "-o",
         "--out_folder", "-n", "--splits", "-l", "--library", "--update_json",
-        "--records-per-shard", "--dry-run", "--help", "--version"};
+        "--records-per-shard", "--max-failures", "--resume", "--force",
+        "--dry-run", "--help", "--version", "Exit status"};
     for (size_t i = 0; i < sizeof documented / sizeof documented[0]; i++) {
         if (!strstr(out_text, documented[i]))
             printf("\n  --help does not mention %s ", documented[i]);
@@ -363,7 +394,8 @@ int main(void)
         {"reference options and defaults", test_reference_options},
         {"long options, --opt=value", test_long_options},
         {"-l/--library", test_library},
-        {"--update_json is a usage error", test_update_json},
+        {"--update_json, --max-failures, --resume, --force",
+         test_reliability_options},
         {"--help", test_help},
         {"--version", test_version},
         {"unknown options and stray arguments", test_unknown_and_stray},

@@ -1,0 +1,264 @@
+#include "benprep/journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "benprep/log.h"
+#include "benprep/manifest.h"
+#include "benprep/status.h"
+
+struct bp_journal {
+    int fd;
+    char path[4096];
+};
+
+static json_object *hex32(uint32_t v)
+{
+    char buf[9];
+    snprintf(buf, sizeof buf, "%08x", v);
+    return json_object_new_string(buf);
+}
+
+json_object *bp_run_identity(const struct bp_config *cfg,
+                             const struct bp_split *splits, size_t nsplits)
+{
+    json_object *id = json_object_new_object();
+    json_object_object_add(id, "version", json_object_new_string(bp_version()));
+    json_object_object_add(id, "library", json_object_new_string(cfg->library));
+    json_object_object_add(id, "records_per_shard",
+                           json_object_new_int64(cfg->records_per_shard));
+    json_object_object_add(id, "update_json",
+                           json_object_new_boolean(cfg->update_json));
+    json_object_object_add(id, "root_folder_s1",
+                           json_object_new_string(cfg->root_s1 ? cfg->root_s1 : ""));
+    json_object_object_add(id, "root_folder_s2",
+                           json_object_new_string(cfg->root_s2 ? cfg->root_s2 : ""));
+    json_object *arr = json_object_new_array();
+    for (size_t s = 0; s < nsplits; s++) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "split", json_object_new_string(splits[s].name));
+        json_object_object_add(o, "rows", json_object_new_int64((int64_t)splits[s].nrows));
+        json_object_object_add(o, "bytes", json_object_new_int64((int64_t)splits[s].text_len));
+        json_object_object_add(o, "crc32c", hex32(splits[s].crc32c));
+        json_object_array_add(arr, o);
+    }
+    json_object_object_add(id, "splits", arr);
+    return id;
+}
+
+/* get a.b from a manifest, or NULL */
+static json_object *get2(json_object *o, const char *a, const char *b)
+{
+    json_object *x = NULL, *y = NULL;
+    if (!json_object_object_get_ex(o, a, &x) || !json_object_object_get_ex(x, b, &y))
+        return NULL;
+    return y;
+}
+
+static void copy_field(json_object *to, const char *key, json_object *from)
+{
+    if (from)
+        json_object_object_add(to, key, json_object_get(from));
+}
+
+json_object *bp_manifest_identity(json_object *m)
+{
+    json_object *splits = get2(m, "inputs", "splits");
+    if (!get2(m, "tool", "version") || !splits ||
+        !json_object_is_type(splits, json_type_array))
+        return NULL;
+    json_object *id = json_object_new_object();
+    copy_field(id, "version", get2(m, "tool", "version"));
+    copy_field(id, "library", get2(m, "options", "library"));
+    copy_field(id, "records_per_shard", get2(m, "options", "records_per_shard"));
+    copy_field(id, "update_json", get2(m, "options", "update_json"));
+    copy_field(id, "root_folder_s1", get2(m, "inputs", "root_folder_s1"));
+    copy_field(id, "root_folder_s2", get2(m, "inputs", "root_folder_s2"));
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < json_object_array_length(splits); i++) {
+        json_object *in = json_object_array_get_idx(splits, i), *v;
+        json_object *o = json_object_new_object();
+        const char *keys[] = {"split", "rows", "bytes", "crc32c"};
+        for (size_t k = 0; k < 4; k++)
+            if (json_object_object_get_ex(in, keys[k], &v))
+                json_object_object_add(o, keys[k], json_object_get(v));
+        json_object_array_add(arr, o);
+    }
+    json_object_object_add(id, "splits", arr);
+    return id;
+}
+
+void bp_identity_diff(json_object *want, json_object *have, char *buf,
+                      size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    json_object_object_foreach(want, key, w) {
+        json_object *h = NULL;
+        json_object_object_get_ex(have, key, &h);
+        if (json_object_equal(w, h))
+            continue;
+        int n = snprintf(buf + used, size - used, "%s%s: now %s, earlier %s",
+                         used ? "; " : "", key,
+                         json_object_to_json_string_ext(w, JSON_C_TO_STRING_PLAIN),
+                         h ? json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN)
+                           : "absent");
+        if (n < 0 || (size_t)n >= size - used)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static int write_line(int fd, const char *path, json_object *o)
+{
+    size_t len = 0;
+    const char *text = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    /* One write per line: text and newline together. */
+    char *line = malloc(len + 1);
+    if (!line) {
+        BP_ERROR("%s: out of memory", path);
+        return BP_OUTPUT;
+    }
+    memcpy(line, text, len);
+    line[len] = '\n';
+    size_t off = 0;
+    while (off < len + 1) {
+        ssize_t n = write(fd, line + off, len + 1 - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            BP_ERROR("%s: write error: %s", path,
+                     n < 0 ? strerror(errno) : "no progress");
+            free(line);
+            return BP_OUTPUT;
+        }
+        off += (size_t)n;
+    }
+    free(line);
+    if (fsync(fd) != 0) {
+        BP_ERROR("%s: fsync failed: %s", path, strerror(errno));
+        return BP_OUTPUT;
+    }
+    return BP_OK;
+}
+
+int bp_journal_start(const char *dir, json_object *identity,
+                     json_object *entries, struct bp_journal **out)
+{
+    *out = NULL;
+    struct bp_journal *j = calloc(1, sizeof *j);
+    char tmp[4096];
+    if (!j)
+        return BP_NOMEM;
+    int n1 = snprintf(j->path, sizeof j->path, "%s/%s", dir, BP_JOURNAL_NAME);
+    int n2 = snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, BP_JOURNAL_NAME);
+    if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof j->path ||
+        (size_t)n2 >= sizeof tmp) {
+        BP_ERROR("%s: output path too long", dir);
+        free(j);
+        return BP_OUTPUT;
+    }
+    j->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (j->fd < 0) {
+        BP_ERROR("%s: cannot create: %s", tmp, strerror(errno));
+        free(j);
+        return BP_OUTPUT;
+    }
+    json_object *head = json_object_new_object();
+    json_object_object_add(head, "ben-prep journal", json_object_new_int(1));
+    json_object_object_add(head, "identity", json_object_get(identity));
+    int rc = write_line(j->fd, tmp, head);
+    json_object_put(head);
+    for (size_t i = 0; rc == BP_OK && entries && i < json_object_array_length(entries); i++)
+        rc = write_line(j->fd, tmp, json_object_array_get_idx(entries, i));
+    if (rc == BP_OK && rename(tmp, j->path) != 0) {
+        BP_ERROR("%s: cannot rename to %s: %s", tmp, j->path, strerror(errno));
+        rc = BP_OUTPUT;
+    }
+    if (rc != BP_OK) {
+        close(j->fd);
+        unlink(tmp);
+        free(j);
+        return rc;
+    }
+    *out = j;
+    return BP_OK;
+}
+
+int bp_journal_append(struct bp_journal *j, json_object *entry)
+{
+    return write_line(j->fd, j->path, entry);
+}
+
+void bp_journal_close(struct bp_journal *j, int remove)
+{
+    if (!j)
+        return;
+    close(j->fd);
+    if (remove && unlink(j->path) != 0 && errno != ENOENT)
+        BP_WARN("%s: cannot remove: %s", j->path, strerror(errno));
+    free(j);
+}
+
+int bp_journal_load(const char *dir, json_object **identity,
+                    json_object **entries)
+{
+    *identity = NULL;
+    *entries = NULL;
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, BP_JOURNAL_NAME);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return BP_OUTPUT;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            return BP_INPUT;
+        BP_ERROR("%s: cannot read: %s", path, strerror(errno));
+        return BP_OUTPUT;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    json_object *arr = json_object_new_array();
+    int first = 1, rc = BP_OK;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (line[len - 1] != '\n')
+            break; /* torn last line */
+        json_object *o = json_tokener_parse(line);
+        if (first) {
+            json_object *id = NULL;
+            if (!o || !json_object_object_get_ex(o, "identity", &id)) {
+                BP_ERROR("%s: not a ben-prep journal", path);
+                json_object_put(o);
+                rc = BP_OUTPUT;
+                break;
+            }
+            *identity = json_object_get(id);
+            json_object_put(o);
+            first = 0;
+            continue;
+        }
+        if (o)
+            json_object_array_add(arr, o);
+    }
+    free(line);
+    fclose(f);
+    if (rc == BP_OK && first) {
+        BP_ERROR("%s: empty journal", path);
+        rc = BP_OUTPUT;
+    }
+    if (rc != BP_OK) {
+        json_object_put(arr);
+        json_object_put(*identity);
+        *identity = NULL;
+        return rc;
+    }
+    *entries = arr;
+    return BP_OK;
+}
