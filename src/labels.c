@@ -1,6 +1,11 @@
 #include "benprep/labels.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 const char *const bp_labels43_names[BP_LABELS43] = {
     "Continuous urban fabric",
@@ -111,4 +116,150 @@ size_t bp_label19_sources(int index19, const int **indices)
     while (conversion[index19][n] >= 0)
         n++;
     return n;
+}
+
+struct bp_label_parser {
+    json_tokener *tok;
+};
+
+struct bp_label_parser *bp_label_parser_new(void)
+{
+    struct bp_label_parser *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->tok = json_tokener_new();
+    if (!p->tok) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void bp_label_parser_free(struct bp_label_parser *p)
+{
+    if (!p)
+        return;
+    json_tokener_free(p->tok);
+    free(p);
+}
+
+/* Whether a BigEarthNet_19_labels value lists exactly the names set in
+ * multi_hot, in index order. */
+static int labels19_match(json_object *v, const uint8_t multi_hot[BP_LABELS19])
+{
+    if (!json_object_is_type(v, json_type_array))
+        return 0;
+    size_t k = 0, n = json_object_array_length(v);
+    for (int i = 0; i < BP_LABELS19; i++) {
+        if (!multi_hot[i])
+            continue;
+        if (k >= n)
+            return 0;
+        json_object *item = json_object_array_get_idx(v, k++);
+        if (!json_object_is_type(item, json_type_string) ||
+            strcmp(json_object_get_string(item), bp_labels19_names[i]) != 0)
+            return 0;
+    }
+    return k == n;
+}
+
+static int reject(char *reason, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int reject(char *reason, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, size, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Copy s into a printable form for messages: control bytes become '?'. */
+static void printable(char *dst, size_t size, const char *s)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < size; i++)
+        dst[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    dst[i] = '\0';
+}
+
+int bp_label_parse_json(struct bp_label_parser *p, const char *json,
+                        size_t len, const char *s2_name,
+                        struct bp_label_json *out, char *reason,
+                        size_t reason_size)
+{
+    int rc = -1;
+    char shown[256];
+    memset(out, 0, sizeof *out);
+    if (len > (size_t)INT32_MAX)
+        return reject(reason, reason_size, "JSON file too large");
+    json_tokener_reset(p->tok);
+    json_object *root = json_tokener_parse_ex(p->tok, json, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(p->tok);
+    if (!root || jerr != json_tokener_success) {
+        reject(reason, reason_size, "invalid JSON: %s",
+               jerr == json_tokener_continue || jerr == json_tokener_success
+                   ? "unexpected end of file"
+                   : json_tokener_error_desc(jerr));
+        goto out;
+    }
+    for (size_t i = json_tokener_get_parse_end(p->tok); i < len; i++) {
+        /* Allow trailing white space only. */
+        unsigned char c = (unsigned char)json[i];
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+            reject(reason, reason_size, "invalid JSON: text after the object");
+            goto out;
+        }
+    }
+    if (!json_object_is_type(root, json_type_object)) {
+        reject(reason, reason_size, "JSON is not an object");
+        goto out;
+    }
+    json_object *labels = NULL;
+    if (!json_object_object_get_ex(root, "labels", &labels) ||
+        !json_object_is_type(labels, json_type_array)) {
+        reject(reason, reason_size, "no \"labels\" array");
+        goto out;
+    }
+    json_object *partner = NULL;
+    if (s2_name && json_object_object_get_ex(root, "corresponding_s2_patch",
+                                             &partner)) {
+        if (!json_object_is_type(partner, json_type_string) ||
+            strcmp(json_object_get_string(partner), s2_name) != 0) {
+            printable(shown, sizeof shown, json_object_get_string(partner));
+            reject(reason, reason_size,
+                   "corresponding_s2_patch is \"%s\", but the row pairs it "
+                   "with %s",
+                   shown, s2_name);
+            goto out;
+        }
+    }
+    size_t n = json_object_array_length(labels);
+    for (size_t i = 0; i < n; i++) {
+        json_object *item = json_object_array_get_idx(labels, i);
+        if (!json_object_is_type(item, json_type_string)) {
+            reject(reason, reason_size, "label %zu is not a string", i + 1);
+            goto out;
+        }
+        const char *name = json_object_get_string(item);
+        int idx = bp_label43_index(name, (size_t)json_object_get_string_len(item));
+        if (idx < 0) {
+            printable(shown, sizeof shown, name);
+            reject(reason, reason_size, "unknown label name \"%s\"", shown);
+            goto out;
+        }
+        int idx19 = bp_label19_of43(idx);
+        if (idx19 >= 0)
+            out->multi_hot[idx19] = 1;
+    }
+    json_object *labels19 = NULL;
+    out->has_19 = json_object_object_get_ex(root, "BigEarthNet_19_labels",
+                                            &labels19);
+    if (out->has_19)
+        out->same_19 = labels19_match(labels19, out->multi_hot);
+    rc = 0;
+out:
+    json_object_put(root);
+    return rc;
 }

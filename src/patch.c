@@ -14,7 +14,6 @@
 #include <cpl_vsi.h>
 #include <gdal.h>
 #include <gdal_frmts.h>
-#include <json-c/json.h>
 
 #include "benprep/log.h"
 #include "benprep/status.h"
@@ -35,7 +34,7 @@ struct bp_reader {
     unsigned char *file;    /* FILE_BUFFER_BYTES: the file being decoded */
     uint16_t *s2[BP_S2_BANDS];
     float *vv, *vh;
-    json_tokener *tok;
+    struct bp_label_parser *labels;
     char vsi_name[64];      /* this reader's /vsimem/ file name */
     char path[4096];
     /* The S1 JSON of the last pair read (it is read last, so r->file still
@@ -78,8 +77,8 @@ struct bp_reader *bp_reader_new(const char *root_s1, const char *root_s2)
     r->file = malloc(FILE_BUFFER_BYTES);
     r->vv = malloc(sizeof(float) * BP_S1_SIDE * BP_S1_SIDE);
     r->vh = malloc(sizeof(float) * BP_S1_SIDE * BP_S1_SIDE);
-    r->tok = json_tokener_new();
-    int ok = r->root_s1 && r->root_s2 && r->file && r->vv && r->vh && r->tok;
+    r->labels = bp_label_parser_new();
+    int ok = r->root_s1 && r->root_s2 && r->file && r->vv && r->vh && r->labels;
     for (int b = 0; b < BP_S2_BANDS; b++) {
         size_t side = (size_t)bp_s2_band_sides[b];
         r->s2[b] = malloc(sizeof(uint16_t) * side * side);
@@ -106,8 +105,7 @@ void bp_reader_free(struct bp_reader *r)
     free(r->vh);
     for (int b = 0; b < BP_S2_BANDS; b++)
         free(r->s2[b]);
-    if (r->tok)
-        json_tokener_free(r->tok);
+    bp_label_parser_free(r->labels);
     free(r);
 }
 
@@ -239,100 +237,20 @@ out:
     return rc;
 }
 
-/* Whether a BigEarthNet_19_labels value lists exactly the names set in
- * multi_hot, in index order. */
-static int labels19_match(json_object *v, const uint8_t multi_hot[BP_LABELS19])
-{
-    if (!json_object_is_type(v, json_type_array))
-        return 0;
-    size_t k = 0, n = json_object_array_length(v);
-    for (int i = 0; i < BP_LABELS19; i++) {
-        if (!multi_hot[i])
-            continue;
-        json_object *item = json_object_array_get_idx(v, k++);
-        if (k > n || !json_object_is_type(item, json_type_string) ||
-            strcmp(json_object_get_string(item), bp_labels19_names[i]) != 0)
-            return 0;
-    }
-    return k == n;
-}
-
 /* Labels of the S1 JSON in r->file[0..len) into multi_hot. */
 static int parse_labels(struct bp_reader *r, size_t len, const char *s2_name,
                         uint8_t multi_hot[BP_LABELS19], struct bp_failure *why)
 {
-    int rc = BP_INPUT;
-    json_tokener_reset(r->tok);
-    json_object *root =
-        json_tokener_parse_ex(r->tok, (const char *)r->file, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(r->tok);
-    if (!root || jerr != json_tokener_success) {
-        fail(why, r->path, "invalid JSON: %s",
-             jerr == json_tokener_continue ? "unexpected end of file"
-                                           : json_tokener_error_desc(jerr));
-        goto out;
-    }
-    if (json_tokener_get_parse_end(r->tok) < len) {
-        /* Allow trailing white space only. */
-        for (size_t i = json_tokener_get_parse_end(r->tok); i < len; i++) {
-            unsigned char c = r->file[i];
-            if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
-                fail(why, r->path, "invalid JSON: text after the object");
-                goto out;
-            }
-        }
-    }
-    if (!json_object_is_type(root, json_type_object)) {
-        fail(why, r->path, "JSON is not an object");
-        goto out;
-    }
-    json_object *labels = NULL;
-    if (!json_object_object_get_ex(root, "labels", &labels) ||
-        !json_object_is_type(labels, json_type_array)) {
-        fail(why, r->path, "no \"labels\" array");
-        goto out;
-    }
-    json_object *partner = NULL;
-    if (s2_name && json_object_object_get_ex(root, "corresponding_s2_patch",
-                                             &partner)) {
-        const char *p = json_object_get_string(partner);
-        if (!json_object_is_type(partner, json_type_string) ||
-            strcmp(p, s2_name) != 0) {
-            fail(why, r->path,
-                 "corresponding_s2_patch is \"%.255s\", but the row pairs it "
-                 "with %s",
-                 p ? p : "", s2_name);
-            goto out;
-        }
-    }
-    memset(multi_hot, 0, BP_LABELS19);
-    json_object *labels19 = NULL;
-    r->json_has_19 = json_object_object_get_ex(root, "BigEarthNet_19_labels",
-                                               &labels19);
-    size_t n = json_object_array_length(labels);
-    for (size_t i = 0; i < n; i++) {
-        json_object *item = json_object_array_get_idx(labels, i);
-        if (!json_object_is_type(item, json_type_string)) {
-            fail(why, r->path, "label %zu is not a string", i + 1);
-            goto out;
-        }
-        const char *name = json_object_get_string(item);
-        int idx = bp_label43_index(name, (size_t)json_object_get_string_len(item));
-        if (idx < 0) {
-            fail(why, r->path, "unknown label name \"%.200s\"", name);
-            goto out;
-        }
-        int idx19 = bp_label19_of43(idx);
-        if (idx19 >= 0)
-            multi_hot[idx19] = 1;
-    }
-    if (r->json_has_19)
-        r->json_19_same = labels19_match(labels19, multi_hot);
+    struct bp_label_json info;
+    char reason[sizeof why->reason];
+    if (bp_label_parse_json(r->labels, (const char *)r->file, len, s2_name,
+                            &info, reason, sizeof reason) != 0)
+        return fail(why, r->path, "%s", reason);
+    memcpy(multi_hot, info.multi_hot, BP_LABELS19);
+    r->json_has_19 = info.has_19;
+    r->json_19_same = info.same_19;
     r->json_len = len;
-    rc = BP_OK;
-out:
-    json_object_put(root);
-    return rc;
+    return BP_OK;
 }
 
 /* Compose r->path = root/name/name<suffix>; fails if it does not fit. */

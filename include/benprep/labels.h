@@ -29,4 +29,26 @@ size_t bp_label19_sources(int index19, const int **indices);
 /* Bytes of the longest 19-class name (for buffer sizing). */
 #define BP_LABEL19_NAME_MAX 86
 
+/* Parsing a patch's label JSON (json-c). A parser holds the JSON tokener a
+ * rank reuses for every file. */
+struct bp_label_parser;
+
+struct bp_label_json {
+    uint8_t multi_hot[BP_LABELS19]; /* the 19-class labels */
+    int has_19;  /* the file has a BigEarthNet_19_labels key... */
+    int same_19; /* ...listing exactly these names in index order */
+};
+
+struct bp_label_parser *bp_label_parser_new(void);
+void bp_label_parser_free(struct bp_label_parser *p);
+
+/* Parse json[0..len): one JSON object (trailing white space allowed) with a
+ * "labels" array of 43-class names, converted to 19 classes. When s2_name
+ * is not NULL, a "corresponding_s2_patch" key must name it. Returns 0, or
+ * -1 with a one-line reason (e.g. "unknown label name \"X\"") in reason. */
+int bp_label_parse_json(struct bp_label_parser *p, const char *json,
+                        size_t len, const char *s2_name,
+                        struct bp_label_json *out, char *reason,
+                        size_t reason_size);
+
 #endif
