@@ -1027,7 +1027,8 @@ static int finish(struct coordinator *co, int status)
     const struct bp_config *cfg = co->cfg;
     double seconds = now() - co->t0;
     if (status == BP_OK) {
-        qsort(co->skips, co->nskips, sizeof *co->skips, skip_order);
+        if (co->nskips)
+            qsort(co->skips, co->nskips, sizeof *co->skips, skip_order);
         struct bp_run_facts facts = {co->nranks, co->started, seconds};
         status = bp_manifest_write(cfg, co->splits, co->nsplits, &co->plan,
                                    co->results, co->skips, co->nskips, &facts);

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Run one fuzzer for FUZZ_SECONDS (default 20) from seeds made of the real
+# sample files; print libFuzzer's figures. Fails on any crash, leak or
+# sanitizer report (libFuzzer exits non-zero and writes the input).
+#
+#   run_fuzzer.sh FUZZER csv|labels SHARED_DATA
+set -euo pipefail
+fuzzer=$1 kind=$2 shared=$3
+seconds=${FUZZ_SECONDS:-20}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/corpus" "$work/artifacts"
+case $kind in
+  csv)
+    cp "$shared/golden/example_mm.csv" "$work/corpus/sample.csv"
+    head -c 2000 "$shared/splits/train.csv" >"$work/corpus/train-head.csv"
+    head -c 300 "$shared/splits-s2/train.csv" >"$work/corpus/s2-head.csv" 2>/dev/null || true
+    printf '\xef\xbb\xbfa,b\n\nc,d' >"$work/corpus/bom-blank.csv"
+    printf 'a,b\r\na,c\r\n' >"$work/corpus/repeat.csv"
+    ;;
+  labels)
+    i=0
+    for f in "$shared"/bigearthnet-v1-sample/*/*/*_labels_metadata.json; do
+      cp "$f" "$work/corpus/$((i++)).json"
+    done
+    printf '{"labels": [], "BigEarthNet_19_labels": []}' >"$work/corpus/empty.json"
+    ;;
+esac
+"$fuzzer" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
+  -artifact_prefix="$work/artifacts/" "$work/corpus" 2>"$work/log" || {
+  tail -40 "$work/log" >&2
+  for a in "$work/artifacts"/*; do
+    [[ -e $a ]] && { echo "crashing input ($a):" >&2; xxd "$a" | head -20 >&2; }
+  done
+  exit 1
+}
+grep -E "^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)" "$work/log"
+echo "PASS: fuzz_$kind ran ${seconds} s without findings"
