@@ -15,7 +15,7 @@ const char *bp_version(void) { return BENPREP_VERSION; }
 
 enum opt_id {
     OPT_R1, OPT_R2, OPT_OUT, OPT_SPLITS, OPT_LIBRARY, OPT_UPDATE_JSON,
-    OPT_RPS, OPT_MAX_FAILURES, OPT_RESUME, OPT_FORCE, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_HELP, OPT_VERSION
+    OPT_RPS, OPT_MAX_FAILURES, OPT_RESUME, OPT_FORCE, OPT_DECODER, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_HELP, OPT_VERSION
 };
 
 enum opt_arg { ARG_NONE, ARG_ONE, ARG_LIST };
@@ -59,6 +59,10 @@ static const struct opt options[] = {
     {OPT_FORCE, NULL, "--force", ARG_NONE, NULL,
      "replace the output of an earlier run in OUT (its shards, manifest and "
      "journal are deleted first)"},
+    {OPT_DECODER, NULL, "--decoder", ARG_ONE, "auto|gdal",
+     "how band files are decoded: auto (default) reads the archive's own "
+     "layout (one uncompressed striped band) directly and gives every other "
+     "file to GDAL; gdal gives every file to GDAL. The records are the same"},
     {OPT_DRY_RUN, NULL, "--dry-run", ARG_NONE, NULL,
      "read and check the split files, print the shard plan, convert nothing"},
     {OPT_VERBOSE, "-v", "--verbose", ARG_NONE, NULL,
@@ -300,6 +304,13 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
                            value);
                 goto fail;
             }
+            break;
+        case OPT_DECODER:
+            if (strcmp(value, "auto") != 0 && strcmp(value, "gdal") != 0) {
+                rc = usage(err, "--decoder is auto or gdal, not '%s'", value);
+                goto fail;
+            }
+            cfg->gdal_only = strcmp(value, "gdal") == 0;
             break;
         case OPT_DRY_RUN:
             cfg->dry_run = 1;

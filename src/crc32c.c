@@ -139,3 +139,44 @@ uint32_t bp_crc32c_extend(uint32_t crc, const void *data, size_t len)
 
 const char *bp_crc32c_implementation(void) { return "table"; }
 #endif
+
+/* Combining: the CRC of A||B from crc(A), crc(B) and |B|, as polynomial
+ * arithmetic modulo the (reflected) CRC polynomial: crc(A) times x^(8|B|)
+ * plus crc(B). The pre- and post-inversion cancel out. */
+
+/* a * b mod P, both in reflected form (bit 31 is x^0). */
+static uint32_t multmodp(uint32_t a, uint32_t b)
+{
+    uint32_t m = 1u << 31, p = 0;
+    for (;;) {
+        if (a & m) {
+            p ^= b;
+            if ((a & (m - 1)) == 0)
+                break;
+        }
+        m >>= 1;
+        b = b & 1 ? (b >> 1) ^ POLY : b >> 1;
+    }
+    return p;
+}
+
+/* x^(2^k) mod P for k = 0..63, built with the table below. */
+static uint32_t x2n_table[64];
+
+__attribute__((constructor)) static void crc32c_init_x2n(void)
+{
+    uint32_t p = 1u << 30; /* x^1 */
+    x2n_table[0] = p;
+    for (int k = 1; k < 64; k++)
+        x2n_table[k] = p = multmodp(p, p);
+}
+
+uint32_t bp_crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2)
+{
+    /* x^(8 * len2) mod P: the bits of len2, shifted by 3, pick powers. */
+    uint32_t p = 1u << 31; /* x^0 */
+    for (int k = 3; len2; len2 >>= 1, k++)
+        if (len2 & 1)
+            p = multmodp(x2n_table[k & 63], p);
+    return multmodp(p, crc1) ^ crc2;
+}

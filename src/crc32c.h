@@ -14,6 +14,10 @@
 
 uint32_t bp_crc32c_extend(uint32_t crc, const void *data, size_t len);
 
+/* The CRC of A followed by B, from crc1 = CRC of A, crc2 = CRC of B and
+ * len2 = the length of B: a few hundred operations, no pass over data. */
+uint32_t bp_crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
+
 /* The portable table implementation, exposed so tests can compare paths. */
 uint32_t bp_crc32c_extend_portable(uint32_t crc, const void *data, size_t len);
 

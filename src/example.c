@@ -13,33 +13,93 @@
  */
 enum { FEATURE_BYTES = 1, FEATURE_FLOAT = 2, FEATURE_INT64 = 3 };
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define HAVE_SSE2 1
+#endif
+
+/* Varint of a uint16: 1 byte below 128, 2 below 16384, else 3. */
 static size_t u16_packed_len(const uint16_t *v, size_t n)
 {
-    /* Varint of a uint16: 1 byte below 128, 2 below 16384, else 3. Counted
-     * in 32-bit lanes so the compiler can vectorize the loop. */
-    uint32_t extra = 0;
-    for (size_t i = 0; i < n; i++)
-        extra += (uint32_t)(v[i] >= 0x80) + (uint32_t)(v[i] >= 0x4000);
-    return n + extra;
+    size_t len = n, i = 0;
+#ifdef HAVE_SSE2
+    /* Eight values at a time: a saturating subtraction is non-zero exactly
+     * when the value is above the bound; the compare yields -1 per lane. */
+    const __m128i b1 = _mm_set1_epi16(0x7f), b2 = _mm_set1_epi16(0x3fff);
+    const __m128i zero = _mm_setzero_si128();
+    __m128i acc = zero;
+    size_t blocks = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+        __m128i ge1 = _mm_cmpeq_epi16(_mm_subs_epu16(x, b1), zero);
+        __m128i ge2 = _mm_cmpeq_epi16(_mm_subs_epu16(x, b2), zero);
+        /* Lanes hold -1 for "not above": count those, subtract later. */
+        acc = _mm_add_epi16(acc, _mm_add_epi16(ge1, ge2));
+        if (++blocks == 8000) { /* keep the 16-bit lanes from overflowing */
+            uint16_t lanes[8];
+            _mm_storeu_si128((__m128i *)(void *)lanes, acc);
+            for (int k = 0; k < 8; k++)
+                len += 2 * 8000 - (uint16_t)-(int16_t)lanes[k];
+            acc = zero;
+            blocks = 0;
+        }
+    }
+    uint16_t lanes[8];
+    _mm_storeu_si128((__m128i *)(void *)lanes, acc);
+    for (int k = 0; k < 8; k++)
+        len += 2 * blocks - (uint16_t)-(int16_t)lanes[k];
+#endif
+    for (; i < n; i++)
+        len += (size_t)(v[i] >= 0x80) + (size_t)(v[i] >= 0x4000);
+    return len;
 }
 
-/* Packed varints of uint16 values without a branch per value: all three
- * possible bytes are built at once, the continuation bits set by length,
- * and four bytes stored; the unused ones are overwritten by the values that
- * follow. The last three values, which have no followers to cover them, are
- * written byte by byte, so nothing is stored past the packed data. */
+/* One uint16 varint without a branch: all three possible bytes are built
+ * at once, the continuation bits set by length, and four bytes stored; the
+ * unused ones are overwritten by the values that follow (so at least three
+ * more values must follow). Little-endian hosts only. */
+static inline uint8_t *put_u16_varint_fast(uint8_t *p, uint32_t x)
+{
+    uint32_t len = 1 + (x >= 0x80) + (x >= 0x4000);
+    uint32_t w = (x & 0x7f) | ((x << 1) & 0x7f00) | ((x << 2) & 0x30000);
+    w |= ((1u << (8 * (len - 1))) - 1) & 0x8080;
+    memcpy(p, &w, 4);
+    return p + len;
+}
+
+/* Packed varints of uint16 values. Blocks of eight values that all take two
+ * bytes (the common case for reflectances) are encoded with SSE2 at once;
+ * other values branch-free one by one; the last three byte by byte, so
+ * nothing is stored past the packed data. */
 static uint8_t *put_u16_varints(uint8_t *p, const uint16_t *v, size_t n)
 {
     size_t i = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    for (; i + 3 < n; i++) {
-        uint32_t x = v[i];
-        uint32_t len = 1 + (x >= 0x80) + (x >= 0x4000);
-        uint32_t w = (x & 0x7f) | ((x << 1) & 0x7f00) | ((x << 2) & 0x30000);
-        w |= ((1u << (8 * (len - 1))) - 1) & 0x8080;
-        memcpy(p, &w, 4);
-        p += len;
+    while (i + 8 + 3 <= n) {
+#ifdef HAVE_SSE2
+        const __m128i zero = _mm_setzero_si128();
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+        int small = _mm_movemask_epi8(
+            _mm_cmpeq_epi16(_mm_subs_epu16(x, _mm_set1_epi16(0x7f)), zero));
+        int large = _mm_movemask_epi8(
+            _mm_cmpeq_epi16(_mm_subs_epu16(x, _mm_set1_epi16(0x3fff)), zero));
+        if (small == 0 && large == 0xffff) {
+            /* low byte: 7 low bits + continuation; high byte: bits 7-13 */
+            __m128i w = _mm_or_si128(
+                _mm_or_si128(_mm_and_si128(x, _mm_set1_epi16(0x7f)),
+                             _mm_set1_epi16(0x80)),
+                _mm_and_si128(_mm_slli_epi16(x, 1), _mm_set1_epi16(0x7f00)));
+            _mm_storeu_si128((__m128i *)(void *)p, w);
+            p += 16;
+            i += 8;
+            continue;
+        }
+#endif
+        for (size_t end = i + 8; i < end; i++)
+            p = put_u16_varint_fast(p, v[i]);
     }
+    for (; i + 3 < n; i++)
+        p = put_u16_varint_fast(p, v[i]);
 #endif
     for (; i < n; i++)
         p = bp_pb_put_varint(p, v[i]);

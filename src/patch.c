@@ -17,6 +17,7 @@
 
 #include "benprep/log.h"
 #include "benprep/status.h"
+#include "tiff.h"
 
 const char *const bp_s2_band_names[BP_S2_BANDS] = {
     "B01", "B02", "B03", "B04", "B05", "B06",
@@ -36,6 +37,7 @@ struct bp_reader {
     float *vv, *vh;
     struct bp_label_parser *labels;
     char vsi_name[64];      /* this reader's /vsimem/ file name */
+    int gdal_only;          /* decode every band through GDAL */
     char path[4096];
     /* The S1 JSON of the last pair read (it is read last, so r->file still
      * holds it): its size, and what it says of BigEarthNet_19_labels. */
@@ -92,6 +94,11 @@ struct bp_reader *bp_reader_new(const char *root_s1, const char *root_s2)
         return NULL;
     }
     return r;
+}
+
+void bp_reader_use_gdal_only(struct bp_reader *r, int on)
+{
+    r->gdal_only = on;
 }
 
 void bp_reader_free(struct bp_reader *r)
@@ -274,6 +281,11 @@ static int read_band(struct bp_reader *r, const char *root, const char *name,
     long len = read_whole(r, why);
     if (len < 0)
         return BP_INPUT;
+    enum bp_tiff_sample sample =
+        type == GDT_UInt16 ? BP_TIFF_UINT16 : BP_TIFF_FLOAT32;
+    if (!r->gdal_only &&
+        bp_tiff_decode_simple(r->file, (size_t)len, side, sample, dst))
+        return BP_OK;
     return decode_band(r, (size_t)len, side, type, dst, why);
 }
 

@@ -187,6 +187,8 @@ static int worker_init(struct worker *w, const struct bp_config *cfg,
     w->listen = listen;
     w->reader = bp_reader_new(cfg->root_s1, cfg->root_s2);
     w->shard = bp_shard_new(SHARD_BUFFER_BYTES);
+    if (w->reader)
+        bp_reader_use_gdal_only(w->reader, cfg->gdal_only);
     if (!w->reader || !w->shard ||
         buffer_reserve(&w->result, sizeof(struct result_head)) != 0) {
         BP_ERROR("out of memory setting up the patch reader");
@@ -319,7 +321,7 @@ static void convert_chunk(struct worker *w)
             goto fail;
         }
         bp_record_encode(&w->record, out + BP_TFRECORD_HEADER);
-        bp_shard_commit(w->shard, bp_tfrecord_frame_in_place(out, len), 1);
+        bp_shard_commit_record(w->shard, len);
     }
     res->status = bp_shard_close(w->shard, &info);
     if (res->status != BP_OK)

@@ -10,6 +10,7 @@
 
 #include "benprep/log.h"
 #include "benprep/status.h"
+#include "benprep/tfrecord.h"
 #include "crc32c.h"
 
 struct bp_shard {
@@ -73,7 +74,6 @@ int bp_shard_open(struct bp_shard *s, const char *dir, const char *name)
 static int flush(struct bp_shard *s)
 {
     size_t off = 0;
-    s->crc = bp_crc32c_extend(s->crc, s->buf, s->used);
     while (off < s->used) {
         ssize_t n = write(s->fd, s->buf + off, s->used - off);
         if (n < 0 && errno == EINTR)
@@ -102,10 +102,13 @@ uint8_t *bp_shard_reserve(struct bp_shard *s, size_t n)
     return s->buf + s->used;
 }
 
-void bp_shard_commit(struct bp_shard *s, size_t n, int is_record)
+void bp_shard_commit_record(struct bp_shard *s, size_t len)
 {
+    uint32_t crc;
+    size_t n = bp_tfrecord_frame_in_place(s->buf + s->used, len, &crc);
+    s->crc = bp_crc32c_combine(s->crc, crc, n);
     s->used += n;
-    s->records += is_record ? 1 : 0;
+    s->records++;
 }
 
 void bp_shard_abort(struct bp_shard *s)

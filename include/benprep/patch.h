@@ -3,8 +3,12 @@
  *
  * A reader belongs to one rank and holds every buffer a pair needs, so
  * reading a pair allocates nothing of ours. Each input file is read whole
- * with one open and one read, then GDAL decodes it from memory (/vsimem/),
- * which keeps the parallel file system's metadata traffic to the minimum.
+ * with one open and one read, which keeps the parallel file system's
+ * metadata traffic to the minimum. A band in the archive's own layout
+ * (classic little-endian TIFF, one uncompressed striped band) is decoded
+ * straight from those bytes; any other TIFF is decoded by GDAL from memory
+ * (/vsimem/, no sidecar probing), and GDAL's verdict names what is wrong
+ * with a file that cannot be used.
  * Labels come from the S1 JSON (json-c) and are converted to 19 classes.
  */
 #ifndef BENPREP_PATCH_H
@@ -60,6 +64,10 @@ int bp_reader_read(struct bp_reader *r, const char *s2_name,
  * *why filled in. Call right after a successful bp_reader_read(). */
 int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
                           struct bp_failure *why);
+
+/* Decode every band through GDAL, also those in the archive's own layout
+ * (for comparisons and benchmarks; the pixels are the same). */
+void bp_reader_use_gdal_only(struct bp_reader *r, int on);
 
 /* Destroy a reader; accepts NULL. */
 void bp_reader_free(struct bp_reader *r);

@@ -35,9 +35,12 @@ void bp_shard_free(struct bp_shard *s);
 int bp_shard_open(struct bp_shard *s, const char *dir, const char *name);
 
 /* Room for n bytes at the end of the file; NULL (logged) on a write error.
- * The bytes count once bp_shard_commit(s, n) is called. */
+ * The bytes count once committed. */
 uint8_t *bp_shard_reserve(struct bp_shard *s, size_t n);
-void bp_shard_commit(struct bp_shard *s, size_t n, int is_record);
+
+/* Frame the record whose len data bytes were written at reserved + 12 and
+ * commit it (len + 16 bytes). */
+void bp_shard_commit_record(struct bp_shard *s, size_t len);
 
 /* Flush, fsync and close the temporary file; fills *info. The shard is
  * complete but not yet under its final name: call bp_shard_publish() once

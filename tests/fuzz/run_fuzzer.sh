@@ -3,7 +3,7 @@
 # sample files; print libFuzzer's figures. Fails on any crash, leak or
 # sanitizer report (libFuzzer exits non-zero and writes the input).
 #
-#   run_fuzzer.sh FUZZER csv|labels SHARED_DATA
+#   run_fuzzer.sh FUZZER csv|labels|tiff SHARED_DATA
 set -euo pipefail
 fuzzer=$1 kind=$2 shared=$3
 seconds=${FUZZ_SECONDS:-20}
@@ -17,6 +17,12 @@ case $kind in
     head -c 300 "$shared/splits-s2/train.csv" >"$work/corpus/s2-head.csv" 2>/dev/null || true
     printf '\xef\xbb\xbfa,b\n\nc,d' >"$work/corpus/bom-blank.csv"
     printf 'a,b\r\na,c\r\n' >"$work/corpus/repeat.csv"
+    ;;
+  tiff)
+    for f in "$shared"/bigearthnet-v1-sample/BigEarthNet-v1.0/S2A_MSIL2A_20170613T101031_87_48/*_B0[19].tif \
+      "$shared"/bigearthnet-v1-sample/BigEarthNet-S1-v1.0/S1A_IW_GRDH_1SDV_20170613T165043_33UUP_87_48/*_VV.tif; do
+      cp "$f" "$work/corpus/"
+    done
     ;;
   labels)
     i=0

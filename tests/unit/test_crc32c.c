@@ -146,6 +146,35 @@ static void test_hw_equals_portable(void)
     free(mem);
 }
 
+static void test_combine(void)
+{
+    /* crc(A||B) from crc(A), crc(B), |B|: every split of a buffer, and
+     * lengths in the range of records (hundreds of KB). */
+    static unsigned char buf[300000];
+    uint32_t seed = 12345;
+    for (size_t i = 0; i < sizeof buf; i++) {
+        seed = seed * 1103515245u + 12345u;
+        buf[i] = (unsigned char)(seed >> 16);
+    }
+    uint32_t whole = bp_crc32c(buf, 200);
+    for (size_t cut = 0; cut <= 200; cut++)
+        CU_ASSERT_EQUAL(bp_crc32c_combine(bp_crc32c(buf, cut),
+                                          bp_crc32c(buf + cut, 200 - cut),
+                                          200 - cut),
+                        whole);
+    size_t cuts[] = {1, 12, 4096, 100000, 275042};
+    whole = bp_crc32c(buf, sizeof buf);
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        size_t cut = cuts[k];
+        CU_ASSERT_EQUAL(bp_crc32c_combine(bp_crc32c(buf, cut),
+                                          bp_crc32c(buf + cut, sizeof buf - cut),
+                                          sizeof buf - cut),
+                        whole);
+    }
+    /* An empty B changes nothing. */
+    CU_ASSERT_EQUAL(bp_crc32c_combine(0xE3069283u, 0, 0), 0xE3069283u);
+}
+
 static void test_mask(void)
 {
     /* ((crc >> 15) | (crc << 17)) + 0xA282EAD8, on values worked by hand. */
@@ -172,6 +201,7 @@ int main(void)
         {"RFC 3720 vectors", test_rfc3720_vectors},
         {"extend over pieces equals one pass", test_extend_pieces},
         {"hardware path equals portable path", test_hw_equals_portable},
+        {"combining CRCs of pieces", test_combine},
         {"TFRecord mask", test_mask},
         {NULL, NULL}};
     return unit_main("crc32c", tests);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "benprep/tfrecord.h"
+#include "crc32c.h"
 #include "unit_util.h"
 
 static const char *const vector_payload = "0a0c0a0a0a016b12051a030a0105";
@@ -40,8 +41,11 @@ static void test_vector_frame_in_place(void)
     memset(buf, 0xEE, sizeof buf);
     CU_ASSERT_EQUAL_FATAL(
         unit_unhex(vector_payload, buf + BP_TFRECORD_HEADER, 14), 14);
-    CU_ASSERT_EQUAL(bp_tfrecord_frame_in_place(buf, 14), 30);
+    uint32_t crc = 0;
+    CU_ASSERT_EQUAL(bp_tfrecord_frame_in_place(buf, 14, &crc), 30);
     CU_ASSERT(memcmp(buf, want, 30) == 0);
+    /* The framed record's CRC equals one computed over its bytes. */
+    CU_ASSERT_EQUAL(crc, bp_crc32c(want, 30));
     for (size_t i = 30; i < sizeof buf; i++)
         CU_ASSERT_EQUAL(buf[i], 0xEE);
 }
@@ -73,7 +77,10 @@ static void test_golden_reframe(void)
         CU_ASSERT_EQUAL(pos, g.off[i]);
         pos += bp_tfrecord_frame(payload, g.payload[i], out + pos);
         memcpy(inplace + pos2 + BP_TFRECORD_HEADER, payload, g.payload[i]);
-        pos2 += bp_tfrecord_frame_in_place(inplace + pos2, g.payload[i]);
+        uint32_t crc = 0;
+        size_t n = bp_tfrecord_frame_in_place(inplace + pos2, g.payload[i], &crc);
+        CU_ASSERT_EQUAL(crc, bp_crc32c(inplace + pos2, n));
+        pos2 += n;
     }
     CU_ASSERT_EQUAL(pos, g.len);
     CU_ASSERT_EQUAL(pos2, g.len);

@@ -1,0 +1,166 @@
+/* Direct decoding of one-band, uncompressed, striped little-endian TIFFs. */
+#include "tiff.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* TIFF tags and field types that matter here. */
+enum {
+    TAG_WIDTH = 256, TAG_LENGTH = 257, TAG_BITS = 258, TAG_COMPRESSION = 259,
+    TAG_FILL_ORDER = 266, TAG_STRIP_OFFSETS = 273, TAG_ORIENTATION = 274,
+    TAG_SAMPLES = 277, TAG_ROWS_PER_STRIP = 278, TAG_STRIP_BYTES = 279,
+    TAG_PLANAR = 284, TAG_PREDICTOR = 317, TAG_TILE_WIDTH = 322,
+    TAG_EXTRA_SAMPLES = 338, TAG_SAMPLE_FORMAT = 339
+};
+enum { TYPE_SHORT = 3, TYPE_LONG = 4 };
+
+#define MAX_STRIPS 4096
+
+static uint16_t le16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+/* An IFD entry whose values are SHORT or LONG: the values lie in the entry
+ * (4 bytes) or at an offset inside the file. */
+struct field {
+    uint16_t type;
+    uint32_t count;
+    const unsigned char *values;
+};
+
+static int field_get(const unsigned char *buf, size_t len,
+                     const unsigned char *entry, struct field *f)
+{
+    f->type = le16(entry + 2);
+    f->count = le32(entry + 4);
+    if (f->type != TYPE_SHORT && f->type != TYPE_LONG)
+        return 0;
+    size_t size = (size_t)f->count * (f->type == TYPE_SHORT ? 2 : 4);
+    if (f->count == 0 || f->count > MAX_STRIPS)
+        return 0;
+    if (size <= 4) {
+        f->values = entry + 8;
+        return 1;
+    }
+    uint32_t off = le32(entry + 8);
+    if (off > len || size > len - off)
+        return 0;
+    f->values = buf + off;
+    return 1;
+}
+
+static uint32_t field_value(const struct field *f, uint32_t i)
+{
+    return f->type == TYPE_SHORT ? le16(f->values + 2 * i)
+                                 : le32(f->values + 4 * i);
+}
+
+/* A single-valued field: its value, or 0 when it is not single. */
+static int field_single(const struct field *f, uint32_t *v)
+{
+    if (f->count != 1)
+        return 0;
+    *v = field_value(f, 0);
+    return 1;
+}
+
+int bp_tiff_decode_simple(const unsigned char *buf, size_t len, int side,
+                          enum bp_tiff_sample sample, void *dst)
+{
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    (void)buf; (void)len; (void)side; (void)sample; (void)dst;
+    return 0; /* pixels would need swapping: GDAL does it */
+#else
+    if (len < 8 || buf[0] != 'I' || buf[1] != 'I' || le16(buf + 2) != 42)
+        return 0;
+    uint32_t ifd = le32(buf + 4);
+    if (ifd < 8 || ifd > len || len - ifd < 2)
+        return 0;
+    uint32_t n = le16(buf + ifd);
+    if ((size_t)n * 12 > len - ifd - 2)
+        return 0;
+
+    uint32_t width = 0, height = 0, bits = 1, compression = 1, samples = 1;
+    uint32_t rows_per_strip = UINT32_MAX, planar = 1, format = 1;
+    struct field offsets = {0}, counts = {0};
+    for (uint32_t i = 0; i < n; i++) {
+        const unsigned char *e = buf + ifd + 2 + 12 * i;
+        uint16_t tag = le16(e);
+        struct field f;
+        uint32_t v = 0;
+        switch (tag) {
+        case TAG_WIDTH: case TAG_LENGTH: case TAG_BITS: case TAG_COMPRESSION:
+        case TAG_SAMPLES: case TAG_ROWS_PER_STRIP: case TAG_PLANAR:
+        case TAG_SAMPLE_FORMAT: case TAG_FILL_ORDER: case TAG_ORIENTATION:
+        case TAG_PREDICTOR:
+            if (!field_get(buf, len, e, &f) || !field_single(&f, &v))
+                return 0;
+            break;
+        case TAG_STRIP_OFFSETS:
+            if (!field_get(buf, len, e, &offsets))
+                return 0;
+            continue;
+        case TAG_STRIP_BYTES:
+            if (!field_get(buf, len, e, &counts))
+                return 0;
+            continue;
+        case TAG_TILE_WIDTH:
+        case TAG_EXTRA_SAMPLES:
+            return 0;
+        default:
+            continue; /* georeferencing, photometric, ...: not pixels */
+        }
+        switch (tag) {
+        case TAG_WIDTH: width = v; break;
+        case TAG_LENGTH: height = v; break;
+        case TAG_BITS: bits = v; break;
+        case TAG_COMPRESSION: compression = v; break;
+        case TAG_SAMPLES: samples = v; break;
+        case TAG_ROWS_PER_STRIP: rows_per_strip = v; break;
+        case TAG_PLANAR: planar = v; break;
+        case TAG_SAMPLE_FORMAT: format = v; break;
+        default: /* fill order, orientation, predictor */
+            if (v != 1)
+                return 0;
+        }
+    }
+    /* With one sample, both planar configurations store the same bytes. */
+    uint32_t want_bits = sample == BP_TIFF_UINT16 ? 16 : 32;
+    uint32_t want_format = sample == BP_TIFF_UINT16 ? 1 : 3;
+    if (width != (uint32_t)side || height != (uint32_t)side ||
+        bits != want_bits || format != want_format || compression != 1 ||
+        samples != 1 || (planar != 1 && planar != 2) || rows_per_strip == 0 ||
+        !offsets.values || !counts.values)
+        return 0;
+    if (rows_per_strip > height)
+        rows_per_strip = height;
+    uint32_t strips = (height + rows_per_strip - 1) / rows_per_strip;
+    if (offsets.count != strips || counts.count != strips)
+        return 0;
+    size_t row_bytes = (size_t)width * (want_bits / 8);
+    unsigned char *out = dst;
+    for (uint32_t s = 0; s < strips; s++) {
+        uint32_t rows = s + 1 < strips ? rows_per_strip
+                                       : height - s * rows_per_strip;
+        size_t bytes = rows * row_bytes;
+        uint32_t off = field_value(&offsets, s);
+        if (field_value(&counts, s) != bytes || off > len || bytes > len - off)
+            return 0;
+    }
+    /* Checked whole before anything is copied: dst is all or nothing. */
+    for (uint32_t s = 0; s < strips; s++) {
+        uint32_t rows = s + 1 < strips ? rows_per_strip
+                                       : height - s * rows_per_strip;
+        memcpy(out, buf + field_value(&offsets, s), rows * row_bytes);
+        out += rows * row_bytes;
+    }
+    return 1;
+#endif
+}
