@@ -15,7 +15,7 @@ const char *bp_version(void) { return BENPREP_VERSION; }
 
 enum opt_id {
     OPT_R1, OPT_R2, OPT_OUT, OPT_SPLITS, OPT_LIBRARY, OPT_UPDATE_JSON,
-    OPT_RPS, OPT_MAX_FAILURES, OPT_RESUME, OPT_FORCE, OPT_DECODER, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_HELP, OPT_VERSION
+    OPT_RPS, OPT_MAX_FAILURES, OPT_RESUME, OPT_FORCE, OPT_DECODER, OPT_PROGRESS, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_HELP, OPT_VERSION
 };
 
 enum opt_arg { ARG_NONE, ARG_ONE, ARG_LIST };
@@ -63,6 +63,9 @@ static const struct opt options[] = {
      "how band files are decoded: auto (default) reads the archive's own "
      "layout (one uncompressed striped band) directly and gives every other "
      "file to GDAL; gdal gives every file to GDAL. The records are the same"},
+    {OPT_PROGRESS, NULL, "--progress", ARG_ONE, "SECONDS",
+     "rank 0 reports patches done, rate, MB/s and time left every SECONDS "
+     "(default 30; 0 for none)"},
     {OPT_DRY_RUN, NULL, "--dry-run", ARG_NONE, NULL,
      "read and check the split files, print the shard plan, convert nothing"},
     {OPT_VERBOSE, "-v", "--verbose", ARG_NONE, NULL,
@@ -202,6 +205,7 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
     memset(cfg, 0, sizeof *cfg);
     cfg->library = "tensorflow";
     cfg->records_per_shard = BP_DEFAULT_RECORDS_PER_SHARD;
+    cfg->progress_seconds = 30;
     cfg->argc = argc;
     cfg->argv = argv;
     cfg->splits = calloc((size_t)(argc > 0 ? argc : 1), sizeof *cfg->splits);
@@ -311,6 +315,14 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
                 goto fail;
             }
             cfg->gdal_only = strcmp(value, "gdal") == 0;
+            break;
+        case OPT_PROGRESS:
+            if (parse_u32(value, 0, 86400, &cfg->progress_seconds) != 0) {
+                rc = usage(err,
+                           "--progress wants seconds from 0 to 86400, not '%s'",
+                           value);
+                goto fail;
+            }
             break;
         case OPT_DRY_RUN:
             cfg->dry_run = 1;

@@ -133,6 +133,7 @@ int bp_manifest_write(const struct bp_config *cfg,
                       const struct bp_split *splits, size_t nsplits,
                       const struct bp_plan *plan,
                       const struct bp_chunk_result *results,
+                      const struct bp_stats *chunk_stats,
                       const struct bp_skip *skips, size_t nskips,
                       const struct bp_run_facts *facts)
 {
@@ -179,8 +180,12 @@ int bp_manifest_write(const struct bp_config *cfg,
         json_object *split = json_object_new_object();
         json_object *shards = json_object_new_array();
         uint64_t records = 0, bytes = 0;
+        struct bp_stats stats;
+        bp_stats_init(&stats);
         for (size_t c = 0; c < plan->nchunks; c++) {
             const struct bp_chunk *ch = &plan->chunks[c];
+            if (ch->split == s)
+                bp_stats_merge(&stats, &chunk_stats[c]);
             if (ch->split != s || results[c].records == 0)
                 continue;
             char name[512];
@@ -199,6 +204,7 @@ int bp_manifest_write(const struct bp_config *cfg,
         json_object_object_add(split, "records", json_object_new_int64((int64_t)records));
         json_object_object_add(split, "bytes", json_object_new_int64((int64_t)bytes));
         json_object_object_add(split, "shards", shards);
+        json_object_object_add(split, "statistics", bp_stats_to_json(&stats));
         json_object_object_add(out, splits[s].name, split);
         total_records += records;
         total_bytes += bytes;

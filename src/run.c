@@ -3,7 +3,8 @@
  * figures, write the manifest, agree on one outcome.
  *
  * Messages (MPI_BYTE buffers, the same program on every rank):
- *   worker -> rank 0, TAG_REQUEST: struct result_head + skipped patches;
+ *   worker -> rank 0, TAG_REQUEST: struct result_head + struct bp_stats +
+ *            skipped patches;
  *            "here is my last chunk's outcome, give me work"
  *   rank 0 -> worker, TAG_REPLY:   struct work_head + shard name + CSV path
  *            + rows; or a head alone meaning stop, or abort the current
@@ -32,6 +33,7 @@
 #include "benprep/plan.h"
 #include "benprep/record.h"
 #include "benprep/shard.h"
+#include "benprep/stats.h"
 #include "benprep/status.h"
 #include "benprep/tfrecord.h"
 
@@ -43,8 +45,11 @@ enum { MSG_WORK = 1, MSG_STOP = 2, MSG_ABORT = 3 };
  * publish the shard reported in the request this message answers. */
 enum { WORK_VERIFY = 1, WORK_PUBLISH = 2 };
 
-/* receive(): a stop signal came before any message. */
+/* receive(): a stop signal came, or the deadline passed, before any message. */
 #define RECEIVE_INTERRUPTED (-1)
+#define RECEIVE_TIMEOUT (-2)
+
+static double now(void);
 
 /* Abort requests from rank 0 are looked for once per this many patches. */
 #define ABORT_CHECK_EVERY 4
@@ -83,6 +88,9 @@ struct work_head {
     uint32_t expect_crc32c;
     uint32_t pad;
 };
+
+/* A result message starts with the head and the chunk's statistics. */
+#define RESULT_FIXED (sizeof(struct result_head) + sizeof(struct bp_stats))
 
 struct buffer {
     char *data;
@@ -134,7 +142,7 @@ int bp_mpi_wait(MPI_Request *req, MPI_Status *status)
  * none is there. With interruptible set, returns RECEIVE_INTERRUPTED when a
  * stop signal arrives first. */
 static int receive(MPI_Comm comm, int source, int tag, struct buffer *buf,
-                   int *from, int interruptible)
+                   int *from, int interruptible, double deadline)
 {
     long ns = 0;
     for (;;) {
@@ -160,14 +168,20 @@ static int receive(MPI_Comm comm, int source, int tag, struct buffer *buf,
         }
         if (interruptible && stop_signal)
             return RECEIVE_INTERRUPTED;
+        if (deadline > 0 && now() >= deadline)
+            return RECEIVE_TIMEOUT;
         nap(&ns);
     }
 }
 
 /* ---- The converting side: a worker, or rank 0 alone ------------------- */
 
+struct coordinator;
+static void progress_tick(struct coordinator *co, uint64_t rows_in_chunk);
+
 struct worker {
     const struct bp_config *cfg;
+    struct coordinator *alone; /* rank 0 converting alone: report progress */
     MPI_Comm comm;
     int listen;        /* look for aborts from rank 0 */
     struct bp_reader *reader;
@@ -190,7 +204,7 @@ static int worker_init(struct worker *w, const struct bp_config *cfg,
     if (w->reader)
         bp_reader_use_gdal_only(w->reader, cfg->gdal_only);
     if (!w->reader || !w->shard ||
-        buffer_reserve(&w->result, sizeof(struct result_head)) != 0) {
+        buffer_reserve(&w->result, RESULT_FIXED) != 0) {
         BP_ERROR("out of memory setting up the patch reader");
         return BP_NOMEM;
     }
@@ -210,6 +224,12 @@ static void worker_free(struct worker *w)
 static struct result_head *result_of(struct worker *w)
 {
     return (struct result_head *)(void *)w->result.data;
+}
+
+static struct bp_stats *stats_of(struct worker *w)
+{
+    return (struct bp_stats *)(void *)(w->result.data +
+                                       sizeof(struct result_head));
 }
 
 static int abort_requested(struct worker *w)
@@ -246,10 +266,11 @@ static void convert_chunk(struct worker *w)
     struct bp_pair pair;
     struct bp_failure why;
 
-    w->result.len = sizeof(struct result_head);
+    w->result.len = RESULT_FIXED;
     struct result_head *res = result_of(w);
     memset(res, 0, sizeof *res);
     res->chunk = head.chunk;
+    bp_stats_init(stats_of(w));
 
     if ((head.flags & WORK_VERIFY) &&
         bp_shard_matches(w->shard, w->cfg->out_dir, name, head.expect_bytes,
@@ -322,6 +343,9 @@ static void convert_chunk(struct worker *w)
         }
         bp_record_encode(&w->record, out + BP_TFRECORD_HEADER);
         bp_shard_commit_record(w->shard, len);
+        bp_stats_add_pair(stats_of(w), &pair);
+        if (w->alone)
+            progress_tick(w->alone, i + 1);
     }
     res->status = bp_shard_close(w->shard, &info);
     if (res->status != BP_OK)
@@ -372,7 +396,7 @@ static int work(const struct bp_config *cfg, MPI_Comm comm)
         }
         struct work_head head;
         do {
-            if (receive(comm, 0, TAG_REPLY, &w.msg, NULL, 0) != MPI_SUCCESS) {
+            if (receive(comm, 0, TAG_REPLY, &w.msg, NULL, 0, 0) != MPI_SUCCESS) {
                 status = BP_MPI;
                 goto out;
             }
@@ -420,7 +444,10 @@ struct coordinator {
     double t0;
     time_t started;
     uint64_t done_records, done_bytes, kept_records;
+    uint64_t done_rows, kept_rows; /* CSV rows handled: converted, kept */
     size_t done_chunks, kept_chunks;
+    struct bp_stats *chunk_stats;  /* per chunk, merged per split at the end */
+    double next_progress;          /* when the next progress line is due */
 };
 
 static double now(void)
@@ -428,6 +455,38 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void hms(double seconds, char *buf, size_t size)
+{
+    long t = seconds < 0 ? 0 : (long)(seconds + 0.5);
+    snprintf(buf, size, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+}
+
+/* Rank 0: a progress line when one is due. rows_in_flight counts rows of a
+ * chunk rank 0 is converting itself. */
+static void progress_tick(struct coordinator *co, uint64_t rows_in_flight)
+{
+    if (co->cfg->progress_seconds == 0)
+        return;
+    double t = now();
+    if (t < co->next_progress)
+        return;
+    co->next_progress = t + co->cfg->progress_seconds;
+    double elapsed = t - co->t0;
+    uint64_t total = co->plan.total_rows;
+    uint64_t done = co->done_rows + co->kept_rows + rows_in_flight;
+    double rate = elapsed > 0 ? (double)(co->done_rows + rows_in_flight) / elapsed : 0;
+    char el[32], left[32] = "?";
+    hms(elapsed, el, sizeof el);
+    if (rate > 0)
+        hms((double)(total - done) / rate, left, sizeof left);
+    BP_INFO("progress: %llu/%llu patches (%.1f%%), %.0f patches/s, %.1f MB/s "
+            "written, elapsed %s, left %s",
+            (unsigned long long)done, (unsigned long long)total,
+            total ? 100.0 * (double)done / (double)total : 100.0, rate,
+            elapsed > 0 ? (double)co->done_bytes / 1e6 / elapsed : 0.0, el,
+            left);
 }
 
 static int add_coordinator_skip(struct coordinator *co, uint32_t chunk,
@@ -550,6 +609,7 @@ static int take_result(struct coordinator *co, const char *msg, size_t len)
     if (h.verified) {
         co->kept_records += r->records;
         co->kept_chunks++;
+        co->kept_rows += co->plan.chunks[c].count;
         return BP_OK;
     }
     drop_skips(co, c);
@@ -561,6 +621,7 @@ static int take_result(struct coordinator *co, const char *msg, size_t len)
     co->done_records += h.records;
     co->done_bytes += h.bytes;
     co->done_chunks += h.records > 0;
+    co->done_rows += co->plan.chunks[c].count;
 
     char name[512];
     chunk_name(co, c, name, sizeof name);
@@ -571,7 +632,9 @@ static int take_result(struct coordinator *co, const char *msg, size_t len)
     json_object_object_add(e, "bytes", json_object_new_int64((int64_t)h.bytes));
     json_object_object_add(e, "crc32c", hex32(h.crc32c));
     json_object *skipped = json_object_new_array();
-    const char *p = msg + sizeof h;
+    memcpy(&co->chunk_stats[c], msg + sizeof h, sizeof(struct bp_stats));
+    json_object_object_add(e, "stats", bp_stats_to_journal(&co->chunk_stats[c]));
+    const char *p = msg + RESULT_FIXED;
     int status = BP_OK;
     for (uint32_t i = 0; i < h.nskips && p < msg + len; i++) {
         uint32_t row;
@@ -613,6 +676,7 @@ static int convert_alone(struct coordinator *co, MPI_Comm comm)
 {
     struct worker w;
     int status = worker_init(&w, co->cfg, comm, 0);
+    w.alone = co;
     for (size_t c = 0; status == BP_OK && c < co->plan.nchunks; c++) {
         if (stop_signal) {
             status = BP_INTERRUPTED;
@@ -660,7 +724,11 @@ static int serve(struct coordinator *co, MPI_Comm comm)
     while (stopped < nworkers) {
         int src = -1, journaled = 0;
         int rc = receive(comm, MPI_ANY_SOURCE, TAG_REQUEST, &in, &src,
-                         !stopping);
+                         !stopping,
+                         co->cfg->progress_seconds ? co->next_progress : 0);
+        progress_tick(co, 0);
+        if (rc == RECEIVE_TIMEOUT)
+            continue;
         if (rc != MPI_SUCCESS && rc != RECEIVE_INTERRUPTED) {
             status = BP_MPI;
             break;
@@ -830,6 +898,13 @@ static int apply_journal(struct coordinator *co, json_object *entries)
         r->crc32c = (uint32_t)strtoul(json_object_get_string(crc), NULL, 16);
         r->status = BP_OK;
         co->journaled[c] = 1;
+        json_object *stats = NULL;
+        if (!json_object_object_get_ex(e, "stats", &stats) ||
+            bp_stats_from_journal(stats, &co->chunk_stats[c]) != 0) {
+            co->journaled[c] = 0; /* convert it again */
+            r->status = BP_ABORTED;
+            continue;
+        }
         drop_skips(co, (uint32_t)c);
         json_object *skipped = NULL;
         if (json_object_object_get_ex(e, "skipped", &skipped))
@@ -976,8 +1051,11 @@ static int prepare(struct coordinator *co)
     size_t n = co->plan.nchunks ? co->plan.nchunks : 1;
     co->results = calloc(n, sizeof *co->results);
     co->journaled = calloc(n, 1);
-    if (!co->results || !co->journaled)
+    co->chunk_stats = malloc(n * sizeof *co->chunk_stats);
+    if (!co->results || !co->journaled || !co->chunk_stats)
         return BP_NOMEM;
+    for (size_t c = 0; c < n; c++)
+        bp_stats_init(&co->chunk_stats[c]);
     for (size_t c = 0; c < co->plan.nchunks; c++)
         co->results[c].status = BP_ABORTED; /* not finished yet */
     if (cfg->dry_run) {
@@ -995,6 +1073,7 @@ static void coordinator_free(struct coordinator *co)
     bp_plan_free(&co->plan);
     free(co->results);
     free(co->journaled);
+    free(co->chunk_stats);
     for (size_t i = 0; i < co->nskips; i++) {
         free(co->skips[i].file);
         free(co->skips[i].reason);
@@ -1033,7 +1112,8 @@ static int finish(struct coordinator *co, int status)
             qsort(co->skips, co->nskips, sizeof *co->skips, skip_order);
         struct bp_run_facts facts = {co->nranks, co->started, seconds};
         status = bp_manifest_write(cfg, co->splits, co->nsplits, &co->plan,
-                                   co->results, co->skips, co->nskips, &facts);
+                                   co->results, co->chunk_stats, co->skips,
+                                   co->nskips, &facts);
     }
     if (status == BP_OK) {
         bp_journal_close(co->journal, 1);
@@ -1050,6 +1130,19 @@ static int finish(struct coordinator *co, int status)
             BP_INFO("kept %zu shards (%llu records) of the earlier run",
                     co->kept_chunks, (unsigned long long)co->kept_records);
         report_splits(co);
+        uint64_t records = 0, bytes = 0;
+        size_t shards = 0;
+        for (size_t c = 0; c < co->plan.nchunks; c++) {
+            records += co->results[c].records;
+            bytes += co->results[c].bytes;
+            shards += co->results[c].records > 0;
+        }
+        BP_INFO("summary: %llu records, %zu shards, %llu bytes, %.1f s, %.0f "
+                "patches/s, %zu skipped",
+                (unsigned long long)records, shards, (unsigned long long)bytes,
+                seconds,
+                seconds > 0 ? (double)co->done_rows / seconds : 0.0,
+                co->nskips);
         if (co->nskips) {
             BP_WARN("%zu bad patch%s skipped; listed in %s/%s under "
                     "\"failures\"",
@@ -1111,6 +1204,7 @@ int bp_run(const struct bp_config *cfg, MPI_Comm comm)
     co.cfg = cfg;
     co.nranks = nranks;
     co.t0 = now();
+    co.next_progress = co.t0 + cfg->progress_seconds;
     co.started = time(NULL);
     int status = BP_OK;
 

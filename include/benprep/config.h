@@ -21,6 +21,7 @@ struct bp_config {
     int update_json;      /* add 19-class labels to the S1 JSON files */
     int resume;           /* continue the run recorded in OUT */
     int force;            /* replace an earlier run's output in OUT */
+    uint32_t progress_seconds; /* 0: no progress lines */
     int gdal_only;        /* --decoder gdal: every band through GDAL */
     int dry_run;
     int verbosity;        /* 0 default; -v adds, -q subtracts */

@@ -9,6 +9,7 @@
  * hex digits. Patches skipped under --max-failures are listed under
  * "failures" in row order; a chunk whose every patch was skipped has no
  * shard file and is not listed. skips must be sorted by chunk, then row.
+ * Each split gets "statistics": the chunks' statistics merged in row order.
  */
 #ifndef BENPREP_MANIFEST_H
 #define BENPREP_MANIFEST_H
@@ -19,6 +20,7 @@
 #include "benprep/config.h"
 #include "benprep/csv.h"
 #include "benprep/plan.h"
+#include "benprep/stats.h"
 
 #define BP_MANIFEST_NAME "manifest.json"
 
@@ -49,6 +51,7 @@ int bp_manifest_write(const struct bp_config *cfg,
                       const struct bp_split *splits, size_t nsplits,
                       const struct bp_plan *plan,
                       const struct bp_chunk_result *results,
+                      const struct bp_stats *chunk_stats,
                       const struct bp_skip *skips, size_t nskips,
                       const struct bp_run_facts *facts);
 
