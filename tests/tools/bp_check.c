@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -1088,6 +1089,127 @@ static void check_feature(const struct rec_ctx *rc, int fi,
 }
 
 /* Compares the decoded record with the source rasters and labels. */
+static bool get_int(struct json_object *o, const char *key, int64_t *v);
+
+/* --stats: the split's statistics computed from the source pixels, exactly
+ * for the integer bands and in long double for the float ones. */
+struct band_acc {
+    uint64_t n;
+    unsigned __int128 isum, isumsq;
+    long double fsum, fsumsq;
+    double min, max;
+};
+static bool stats_enabled;
+static struct band_acc acc[14];
+static uint64_t acc_labels[N_CLASSES];
+
+static void acc_reset(void)
+{
+    memset(acc, 0, sizeof acc);
+    memset(acc_labels, 0, sizeof acc_labels);
+    for (int b = 0; b < 14; b++) {
+        acc[b].min = 1e300;
+        acc[b].max = -1e300;
+    }
+}
+
+/* Band index in the manifest's statistics order: B01..B8A, VV, VH. */
+static const char *const STAT_BANDS[14] = {"B01", "B02", "B03", "B04", "B05",
+                                           "B06", "B07", "B08", "B09", "B11",
+                                           "B12", "B8A", "VV",  "VH"};
+
+static void acc_add(const char *key, bool is_s2, size_t count)
+{
+    int b = 0;
+    while (b < 14 && strcmp(STAT_BANDS[b], key) != 0)
+        b++;
+    if (b == 14)
+        return;
+    struct band_acc *a = &acc[b];
+    for (size_t i = 0; i < count; i++) {
+        double v = is_s2 ? (double)pix16[i] : (double)pix32[i];
+        if (is_s2) {
+            a->isum += pix16[i];
+            a->isumsq += (uint64_t)pix16[i] * pix16[i];
+        } else {
+            a->fsum += pix32[i];
+            a->fsumsq += (long double)pix32[i] * pix32[i];
+        }
+        a->min = v < a->min ? v : a->min;
+        a->max = v > a->max ? v : a->max;
+    }
+    a->n += count;
+}
+
+static bool close_enough(double got, long double want)
+{
+    long double d = (long double)got - want;
+    if (d < 0)
+        d = -d;
+    long double scale = want < 0 ? -want : want;
+    return d <= 1e-9L * (scale > 1e-300L ? scale : 1.0L);
+}
+
+/* Compare the accumulated figures with the manifest's split statistics. */
+static void acc_compare(const char *split, struct json_object *st)
+{
+    struct json_object *bands = NULL, *labels = NULL;
+    if (!st || !json_object_object_get_ex(st, "bands", &bands) ||
+        !json_object_object_get_ex(st, "labels", &labels)) {
+        problem("manifest: splits.%s has no statistics", split);
+        return;
+    }
+    for (int b = 0; b < 14; b++) {
+        struct band_acc *a = &acc[b];
+        struct json_object *j = NULL, *v;
+        if (!json_object_object_get_ex(bands, STAT_BANDS[b], &j)) {
+            problem("manifest: splits.%s.statistics: no band %s", split,
+                    STAT_BANDS[b]);
+            continue;
+        }
+        long double n = (long double)a->n, mean, var;
+        if (b < 12) {
+            mean = (long double)a->isum / n;
+            unsigned __int128 num = (unsigned __int128)a->n * a->isumsq -
+                                    a->isum * a->isum;
+            var = (long double)num / (n * n);
+        } else {
+            mean = a->fsum / n;
+            var = a->fsumsq / n - mean * mean;
+        }
+        long double sd = sqrtl(var);
+        int64_t count;
+        if (!get_int(j, "count", &count) || (uint64_t)count != a->n)
+            problem("manifest: splits.%s.statistics %s: count differs from "
+                    "%" PRIu64 " source pixels",
+                    split, STAT_BANDS[b], a->n);
+        const char *names[4] = {"mean", "std", "min", "max"};
+        long double want[4] = {mean, sd, a->min, a->max};
+        for (int k = 0; k < 4; k++) {
+            if (!json_object_object_get_ex(j, names[k], &v)) {
+                problem("manifest: splits.%s.statistics %s: no %s", split,
+                        STAT_BANDS[b], names[k]);
+                continue;
+            }
+            double got = json_object_get_double(v);
+            bool ok = k < 2 ? close_enough(got, want[k])
+                            : got == (double)want[k];
+            if (!ok)
+                problem("manifest: splits.%s.statistics %s: %s %.17g, the "
+                        "sources give %.17Lg",
+                        split, STAT_BANDS[b], names[k], got, want[k]);
+        }
+    }
+    for (int i = 0; i < N_CLASSES; i++) {
+        struct json_object *v;
+        if (!json_object_object_get_ex(labels, class_names[i], &v) ||
+            (uint64_t)json_object_get_int64(v) != acc_labels[i])
+            problem("manifest: splits.%s.statistics labels \"%s\": the "
+                    "sources give %" PRIu64,
+                    split, class_names[i], acc_labels[i]);
+    }
+}
+
 static void deep_check(struct rec_ctx *rc, const struct decoded *dec,
                        const char *s2, const char *s1)
 {
@@ -1109,6 +1231,8 @@ static void deep_check(struct rec_ctx *rc, const struct decoded *dec,
             free(path);
             continue;
         }
+        if (stats_enabled)
+            acc_add(sp->key, is_s2, sp->count);
         for (size_t i = 0; i < sp->count; i++) {
             int x = (int)(i % (size_t)sp->side), y = (int)(i / (size_t)sp->side);
             if (is_s2 && ints[fi][i] != (int64_t)pix16[i]) {
@@ -1144,6 +1268,8 @@ static void deep_check(struct rec_ctx *rc, const struct decoded *dec,
     bool want[N_CLASSES];
     if (source_classes(rc, s1, want) != 0)
         return;
+    for (int i = 0; stats_enabled && i < N_CLASSES; i++)
+        acc_labels[i] += want[i];
     char a[128], b[128];
     if (dec->labels_valid &&
         memcmp(want, dec->label_set, sizeof want) != 0) {
@@ -1289,6 +1415,7 @@ struct split {
     const char *csv_path; /* from --split or inputs.splits */
     bool csv_overridden;
     struct json_object *input; /* its inputs.splits entry, or NULL */
+    struct json_object *json;  /* its splits entry */
     bool valid;
 };
 
@@ -1351,6 +1478,7 @@ static long read_manifest(const char *mpath, struct json_object *m,
     {
         struct split *s = &sp[i++];
         s->name = name;
+        s->json = so;
         s->valid = true;
         struct json_object *shards;
         if (!json_object_is_type(so, json_type_object) ||
@@ -1510,6 +1638,8 @@ static void check_split(struct split *s, struct golden *g,
         problem("split %s: %" PRId64 " records in the manifest, %zu rows in %s",
                 s->name, s->records, csv.nrows, s->csv_path);
 
+    if (stats_enabled)
+        acc_reset();
     int64_t sum_records = 0, sum_bytes = 0;
     size_t base = 0;  /* CSV row of the next shard's first record */
     uint64_t found = 0;
@@ -1585,6 +1715,11 @@ static void check_split(struct split *s, struct golden *g,
         problem("split %s: %" PRIu64 " records in its shards, %zu rows in %s",
                 s->name, found, csv.nrows, s->csv_path);
     *records_total += found;
+    if (stats_enabled) {
+        struct json_object *st = NULL;
+        json_object_object_get_ex(s->json, "statistics", &st);
+        acc_compare(s->name, st);
+    }
     if (have_csv)
         free_csv(&csv);
 }
@@ -1655,6 +1790,9 @@ static void usage(FILE *f)
           "                       with the source archive (needs --labels)\n"
           "  --labels FILE        label_indices.json (class names and the\n"
           "                       43 -> 19 conversion)\n"
+          "  --stats              with --sources: each split's statistics in\n"
+          "                       the manifest (band count, mean, std, min,\n"
+          "                       max; label counts) match the sources\n"
           "  --split NAME=FILE    use FILE as split NAME's CSV instead of the\n"
           "                       path in the manifest (repeatable)\n"
           "\n"
@@ -1700,6 +1838,8 @@ int main(int argc, char **argv)
                 goto done_args;
             }
             labels_path = argv[++i];
+        } else if (strcmp(a, "--stats") == 0) {
+            stats_enabled = true;
         } else if (strcmp(a, "--sources") == 0) {
             if (i + 2 >= argc) {
                 rc = usage_error("--sources needs S1_ROOT and S2_ROOT");
@@ -1733,6 +1873,10 @@ int main(int argc, char **argv)
     }
     if (!out) {
         rc = usage_error("no output folder given");
+        goto done_args;
+    }
+    if (stats_enabled && !s1_root) {
+        rc = usage_error("--stats needs --sources S1_ROOT S2_ROOT");
         goto done_args;
     }
     if (s1_root && !labels_path) {

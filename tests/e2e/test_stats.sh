@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The statistics in the manifest (per split and band: count, mean, std,
+# min, max; per label: patch count) equal a direct computation over the
+# source files done by the independent checker: mean and std within a
+# relative error of 1e-9, min, max and counts exact.
+#
+#   test_stats.sh NP     environment: BEN_PREP, BEN_SYNTH, BP_CHECK, SHARED, MPIRUN
+set -euo pipefail
+np=$1
+: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}"
+read -r -a mpirun <<<"$MPIRUN"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$BEN_SYNTH" -o "$tmp/a" -n 150 --seed 11 -q
+a=$tmp/a
+"${mpirun[@]}" -np "$np" "$BEN_PREP" -r1 "$a/BigEarthNet-S1-v1.0" \
+  -r2 "$a/BigEarthNet-v1.0" -o "$tmp/out" \
+  -n "$a/splits/train.csv" "$a/splits/val.csv" "$a/splits/test.csv" \
+  --records-per-shard 7 -q
+"$BP_CHECK" "$tmp/out" --sources "$a/BigEarthNet-S1-v1.0" "$a/BigEarthNet-v1.0" \
+  --labels "$SHARED/label_indices.json" --stats
+# The checker must notice a wrong figure: change one mean in a copy.
+cp -r "$tmp/out" "$tmp/bad"
+sed -i '0,/"mean": /s/"mean": \([-0-9.e]*\)/"mean": 1\1/' "$tmp/bad/manifest.json"
+if "$BP_CHECK" "$tmp/bad" --sources "$a/BigEarthNet-S1-v1.0" "$a/BigEarthNet-v1.0" \
+  --labels "$SHARED/label_indices.json" --stats >"$tmp/log"; then
+  echo "FAIL: a changed mean went unnoticed" >&2
+  exit 1
+fi
+grep -q "statistics.*mean" "$tmp/log" || { cat "$tmp/log" >&2; exit 1; }
+echo "PASS: statistics on $np rank(s) match the sources; a wrong mean is caught"
