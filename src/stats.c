@@ -61,21 +61,37 @@ static void moments_u16(struct bp_moments *m, const uint16_t *v, size_t n)
     m->max = hi;
 }
 
-/* One band of floats: two passes in double. */
+/* One band of floats: two passes in double, each over four interleaved
+ * partial sums so the additions pipeline. */
 static void moments_f32(struct bp_moments *m, const float *v, size_t n)
 {
-    double sum = 0, lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        sum += v[i];
+    double s[4] = {0, 0, 0, 0}, lo = INFINITY, hi = -INFINITY;
+    size_t body = n - n % 4, i = 0;
+    for (; i < body; i += 4)
+        for (int k = 0; k < 4; k++) {
+            s[k] += v[i + k];
+            lo = v[i + k] < lo ? v[i + k] : lo;
+            hi = v[i + k] > hi ? v[i + k] : hi;
+        }
+    for (; i < n; i++) {
+        s[0] += v[i];
         lo = v[i] < lo ? v[i] : lo;
         hi = v[i] > hi ? v[i] : hi;
     }
-    double mean = sum / (double)n, m2 = 0, comp = 0;
-    for (size_t i = 0; i < n; i++) {
+    double mean = (s[0] + s[1] + s[2] + s[3]) / (double)n;
+    double q[4] = {0, 0, 0, 0}, c[4] = {0, 0, 0, 0};
+    for (i = 0; i < body; i += 4)
+        for (int k = 0; k < 4; k++) {
+            double d = v[i + k] - mean;
+            q[k] += d * d;
+            c[k] += d;
+        }
+    for (; i < n; i++) {
         double d = v[i] - mean;
-        m2 += d * d;
-        comp += d;
+        q[0] += d * d;
+        c[0] += d;
     }
+    double m2 = q[0] + q[1] + q[2] + q[3], comp = c[0] + c[1] + c[2] + c[3];
     /* The compensation term corrects the rounding of the mean. */
     m->n = n;
     m->mean = mean + comp / (double)n;
