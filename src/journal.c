@@ -105,8 +105,10 @@ void bp_identity_diff(json_object *want, json_object *have, char *buf,
             continue;
         int n = snprintf(buf + used, size - used, "%s%s: now %s, earlier %s",
                          used ? "; " : "", key,
-                         json_object_to_json_string_ext(w, JSON_C_TO_STRING_PLAIN),
-                         h ? json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN)
+                         json_object_to_json_string_ext(
+                             w, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                         h ? json_object_to_json_string_ext(
+                                 h, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
                            : "absent");
         if (n < 0 || (size_t)n >= size - used)
             break;

@@ -972,6 +972,13 @@ static int prepare_output(struct coordinator *co)
     }
     if (status == BP_OK && entries)
         status = apply_journal(co, entries);
+    if (status == BP_OK && co->nskips > cfg->max_failures) {
+        BP_ERROR("--resume: the earlier run skipped %zu bad patches, more "
+                 "than --max-failures %llu allows; fix them and use --force, "
+                 "or resume with a higher --max-failures",
+                 co->nskips, (unsigned long long)cfg->max_failures);
+        status = BP_INPUT;
+    }
     if (status == BP_OK && !co->complete)
         status = bp_journal_start(cfg->out_dir, identity, entries, &co->journal);
     if (status == BP_OK && entries)

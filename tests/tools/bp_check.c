@@ -726,6 +726,7 @@ static const char *decode_bytes(const uint8_t *list, size_t len,
 
 struct csv_row {
     const char *s2, *s1;
+    size_t line;
 };
 
 struct csv {
@@ -780,6 +781,7 @@ static void load_csv(const char *path, struct csv *c)
         *comma = '\0';
         c->rows[c->nrows].s2 = start;
         c->rows[c->nrows].s1 = comma + 1;
+        c->rows[c->nrows].line = line;
         c->nrows++;
     }
     c->ok = bad == 0;
@@ -1599,6 +1601,43 @@ static long walk_shard(const struct shard *sh, const uint8_t *d, size_t size,
 }
 
 /* Checks one split: its CSV, its shards, its sums. */
+/* The manifest's "failures" (patches skipped under --max-failures). */
+static struct json_object *manifest_failures;
+
+/* Drop the rows the manifest lists as skipped for this split from csv;
+ * returns how many it lists. */
+static size_t drop_failed_rows(const char *split, struct csv *csv)
+{
+    size_t n = manifest_failures ? json_object_array_length(manifest_failures) : 0;
+    size_t listed = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *f = json_object_array_get_idx(manifest_failures, i);
+        const char *name = get_str(f, "split");
+        int64_t line;
+        if (!name || strcmp(name, split) != 0 || !get_int(f, "line", &line)) {
+            if (!name || !get_int(f, "line", &line))
+                problem("manifest: failures[%zu] lacks split or line", i);
+            continue;
+        }
+        listed++;
+        if (!csv)
+            continue;
+        size_t k = 0;
+        while (k < csv->nrows && csv->rows[k].line != (size_t)line)
+            k++;
+        if (k == csv->nrows) {
+            problem("manifest: failures[%zu]: no row at line %" PRId64
+                    " of split %s",
+                    i, line, split);
+            continue;
+        }
+        memmove(&csv->rows[k], &csv->rows[k + 1],
+                (csv->nrows - k - 1) * sizeof csv->rows[0]);
+        csv->nrows--;
+    }
+    return listed;
+}
+
 static void check_split(struct split *s, struct golden *g,
                         uint64_t *records_total)
 {
@@ -1627,12 +1666,15 @@ static void check_split(struct split *s, struct golden *g,
                 "inputs; give --split %s=FILE)",
                 s->name, s->name);
     }
+    size_t nfailed = drop_failed_rows(s->name, have_csv ? &csv : NULL);
     if (s->input) {
         int64_t rows;
-        if (get_int(s->input, "rows", &rows) && rows != s->records)
+        if (get_int(s->input, "rows", &rows) &&
+            rows != s->records + (int64_t)nfailed)
             problem("manifest: inputs.splits %s has %" PRId64
-                    " rows, splits.%s has %" PRId64 " records",
-                    s->name, rows, s->name, s->records);
+                    " rows, splits.%s has %" PRId64 " records and %zu "
+                    "failures",
+                    s->name, rows, s->name, s->records, nfailed);
     }
     if (have_csv && (uint64_t)s->records != csv.nrows)
         problem("split %s: %" PRId64 " records in the manifest, %zu rows in %s",
@@ -1657,7 +1699,10 @@ static void check_split(struct split *s, struct golden *g,
             }
             continue;
         }
-        if (sh->has_first_row && sh->first_row != sum_records + 1)
+        /* With skipped rows, records and rows differ: then only the order
+         * of first_row is checked. */
+        if (sh->has_first_row && nfailed == 0 &&
+            sh->first_row != sum_records + 1)
             problem("%s: manifest first_row %" PRId64 ", expected %" PRId64,
                     sh->path, sh->first_row, sum_records + 1);
         sum_records += sh->records;
@@ -1931,8 +1976,10 @@ done_args:
     if (!m)
         problem("%s: cannot read the manifest: %s", mpath,
                 json_err());
-    else
+    else {
         nsplits = read_manifest(mpath, m, out, &splits);
+        json_object_object_get_ex(m, "failures", &manifest_failures);
+    }
 
     if (nsplits >= 0) {
         for (size_t k = 0; k < novr; k++) {

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Rank VICTIM is SIGKILLed in the middle of a 4-rank run; the job dies. No
+# incomplete or unjournaled file may be left under a final name. Then one kept
+# shard is damaged (a byte changed) and one removed, and --resume on
+# RESUME_NP ranks keeps the other finished shards, converts the rest again and
+# completes the output, which must be byte-identical to an uninterrupted
+# 3-rank run (the manifest up to its "run" object).
+#
+#   test_kill_resume.sh [VICTIM [RESUME_NP]]   (default: rank 1, 2 ranks)
+#   environment: BEN_PREP, BEN_SYNTH, BP_CHECK, SHARED, MPIRUN, FAILIO_PRELOAD
+#
+# The run is slowed down with the failio shim (a delay on every GeoTIFF open)
+# so that it is still running when the journal shows 3 finished shards, also
+# on a fast machine; on a slow one everything is polled with time limits.
+set -euo pipefail
+victim_rank=${1:-1} resume_np=${2:-2}
+: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
+read -r -a mpirun <<<"$MPIRUN"
+
+tmp=$(mktemp -d)
+mp=
+cleanup() {
+  # Leave no rank of ours behind (only processes carrying this run's tag).
+  local p
+  for p in $(tagged_ranks); do kill -KILL "$p" 2>/dev/null || true; done
+  [[ -n $mp ]] && kill -KILL "$mp" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+tag=$tmp # unique: passed to the ranks as BENPREP_RELTEST_TAG
+
+fail() {
+  echo "FAIL: $*" >&2
+  [[ -f $tmp/err ]] && sed 's/^/    | /' "$tmp/err" | tail -n 40 >&2
+  exit 1
+}
+pass() { echo "PASS: $*"; }
+now() { date +%s%N; }
+ms_since() { echo $((($(now) - $1) / 1000000)); }
+
+# PIDs of the ben-prep ranks of this test (optionally only MPI rank $1),
+# found by the tag in their environment.
+tagged_ranks() {
+  local f p env
+  for f in /proc/[0-9]*/environ; do
+    p=${f#/proc/}
+    p=${p%/environ}
+    [[ $(cat "/proc/$p/comm" 2>/dev/null) == ben-prep ]] || continue
+    env=$(tr '\0' '\n' <"$f" 2>/dev/null) || continue
+    grep -qxF "BENPREP_RELTEST_TAG=$tag" <<<"$env" || continue
+    [[ -z ${1:-} ]] || grep -qx "OMPI_COMM_WORLD_RANK=$1" <<<"$env" || continue
+    echo "$p"
+  done 2>/dev/null
+}
+
+# Shard lines in the journal (all lines but the identity line).
+journal_shards() {
+  local j=$1/ben-prep.journal n
+  [[ -f $j ]] || { echo 0; return; }
+  n=$(grep -c '"shard":' "$j" || true)
+  echo "${n:-0}"
+}
+
+# Shards under final names.
+final_shards() {
+  local f n=0
+  for f in "$1"/*.tfrecord; do [[ -e $f ]] && n=$((n + 1)); done
+  echo "$n"
+}
+
+# Wait for background mpirun $mp to end, at most $1 seconds; sets rc.
+# A sanitizer report (-DBENPREP_SANITIZE=ON) in the last run's messages.
+sanitizer_check() {
+  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$tmp/err"; then
+    fail "$1: sanitizer report"
+  fi
+}
+
+wait_mpirun() {
+  local limit=$1 start
+  start=$(now)
+  while kill -0 "$mp" 2>/dev/null; do
+    if [[ $(ms_since "$start") -gt $((limit * 1000)) ]]; then
+      echo "mpirun still running after ${limit}s; killing it" >&2
+      for p in $(tagged_ranks); do kill -KILL "$p" 2>/dev/null || true; done
+      kill -KILL "$mp" 2>/dev/null || true
+      break
+    fi
+    sleep 0.1
+  done
+  rc=0
+  wait "$mp" || rc=$?
+  mp=
+}
+
+# ---- the archive and the reference output -------------------------------------
+a=$tmp/archive
+"$BEN_SYNTH" -o "$a" -n 400 --seed 5 -q
+splits=("$a/splits/train.csv" "$a/splits/val.csv" "$a/splits/test.csv")
+args=(-r1 "$a/BigEarthNet-S1-v1.0" -r2 "$a/BigEarthNet-v1.0" -n "${splits[@]}"
+  --records-per-shard 10)
+"${mpirun[@]}" -np 3 "$BEN_PREP" "${args[@]}" -o "$tmp/ref" -q 2>"$tmp/err" ||
+  fail "reference run: exit status $?"
+nshards=$(ls "$tmp/ref"/*.tfrecord | wc -l)
+[[ $nshards -ge 30 ]] || fail "reference run: only $nshards shards"
+pass "reference run on 3 ranks: $nshards shards"
+
+# ---- the run that is killed ---------------------------------------------------------
+out=$tmp/out
+killed=0
+for delay in 2000 8000; do
+  rm -rf "$out"
+  start=$(now)
+  "${mpirun[@]}" -np 4 -x "BENPREP_RELTEST_TAG=$tag" \
+    -x "LD_PRELOAD=$FAILIO_PRELOAD" -x FAILIO_MATCH=.tif -x "FAILIO_DELAY_US=$delay" \
+    "$BEN_PREP" "${args[@]}" -o "$out" 2>"$tmp/err" &
+  mp=$!
+  # Poll until 3 shards are journaled and under their final names (a shard
+  # is renamed just after rank 0 journaled it), at most 120 s.
+  while [[ $(journal_shards "$out") -lt 3 || $(final_shards "$out") -lt 3 ]]; do
+    kill -0 "$mp" 2>/dev/null || break
+    [[ $(ms_since "$start") -lt 120000 ]] || { wait_mpirun 1; fail "no 3 shards journaled within 120 s"; }
+    sleep 0.05
+  done
+  victim=$(tagged_ranks "$victim_rank")
+  if [[ -z $victim ]] || ! kill -0 "$mp" 2>/dev/null; then
+    wait_mpirun 60
+    echo "the run ended (exit status $rc) before rank $victim_rank could be killed; again, slower"
+    continue
+  fi
+  at=$(journal_shards "$out")
+  kill -KILL "$victim"
+  killed=1
+  t_kill=$(now)
+  break
+done
+[[ $killed -eq 1 ]] || fail "could not kill rank $victim_rank during the run"
+wait_mpirun 60
+sanitizer_check "the killed run"
+pass "rank $victim_rank (pid $victim) SIGKILLed with $at shards journaled; mpirun exited with status $rc after $(ms_since "$t_kill") ms"
+
+[[ $rc -ne 0 ]] || fail "the killed run exited with status 0"
+[[ -z $(tagged_ranks) ]] || fail "ranks still running after mpirun ended: $(tagged_ranks)"
+[[ ! -e $out/manifest.json ]] || fail "the killed run wrote a manifest"
+[[ -f $out/ben-prep.journal ]] || fail "the killed run left no journal"
+
+# Every file under a final name is complete and in the journal; temporary
+# files may remain (the killed rank's), they are not under final names.
+kept=0
+for f in "$out"/*.tfrecord; do
+  [[ -e $f ]] || continue
+  name=${f##*/}
+  line=$(grep -E "\"shard\": ?\"$name\"" "$out/ben-prep.journal" || true)
+  [[ -n $line ]] || fail "$name is under its final name but not in the journal"
+  size=$(stat -c %s "$f")
+  grep -qE "\"bytes\": ?${size}[,}]" <<<"$line" ||
+    fail "$name: $size bytes, the journal says: $line"
+  cmp -s "$f" "$tmp/ref/$name" || fail "$name differs from the uninterrupted run's shard"
+  kept=$((kept + 1))
+done
+[[ $kept -ge 3 ]] || fail "only $kept shards left after the kill, 3 were there before"
+# No file other than shards, the journal and our temporary files.
+others=$(ls -A "$out" | grep -vE '^(ben-prep\.journal|[a-z]+-[0-9]{5}-of-[0-9]{5}\.tfrecord|\..*\.tmp)$' || true)
+[[ -z $others ]] || fail "unexpected files after the kill: $others"
+pass "after the kill: $kept shards under final names, each complete and journaled; $(ls -A "$out" | grep -c '\.tmp$' || true) temporary file(s)"
+
+# Damage two finished shards: one byte changed in the first, the second
+# removed. --resume must find both (size + CRC-32C) and convert them again.
+shards=("$out"/*.tfrecord)
+damaged=${shards[0]} removed=${shards[1]}
+printf '\x5a' | dd of="$damaged" bs=1 seek=1000 conv=notrunc status=none
+cmp -s "$damaged" "$tmp/ref/${damaged##*/}" && fail "test setup: the shard was not damaged"
+rm "$removed"
+# The other finished shards must be kept by --resume, not rewritten.
+stat -c '%i %Y %s %n' "$out"/*.tfrecord | grep -vF "${damaged##*/}" >"$tmp/stat-before"
+
+# ---- --resume on RESUME_NP ranks --------------------------------------------------------
+start=$(now)
+rc=0
+"${mpirun[@]}" -np "$resume_np" "$BEN_PREP" "${args[@]}" -o "$out" --resume 2>"$tmp/err" || rc=$?
+sanitizer_check "--resume"
+[[ $rc -eq 0 ]] || fail "--resume on $resume_np ranks: exit status $rc"
+grep -q "kept $((kept - 2)) shards" "$tmp/err" ||
+  fail "--resume did not report keeping the $((kept - 2)) intact shards"
+pass "--resume on $resume_np ranks: exit 0 in $(ms_since "$start") ms; $(grep -o 'kept [0-9]* shards[^;]*' "$tmp/err" | head -n 1); ${damaged##*/} (damaged) and ${removed##*/} (removed) converted again"
+
+while read -r ino mtime size f; do
+  [[ $(stat -c '%i %Y %s' "$f") == "$ino $mtime $size" ]] ||
+    fail "${f##*/} was rewritten by --resume"
+done <"$tmp/stat-before"
+diff <(cd "$tmp/ref" && ls -A) <(cd "$out" && ls -A) >/dev/null ||
+  fail "the files differ from the uninterrupted run's: $(diff <(cd "$tmp/ref" && ls -A) <(cd "$out" && ls -A) | tr '\n' ' ')"
+for f in "$tmp/ref"/*.tfrecord; do
+  cmp "$f" "$out/${f##*/}" || fail "${f##*/} differs from the uninterrupted run's"
+done
+diff <(sed '/"run": {/,$d' "$tmp/ref/manifest.json") <(sed '/"run": {/,$d' "$out/manifest.json") ||
+  fail "the manifest differs from the uninterrupted run's"
+grep -q '"run": {' "$out/manifest.json" || fail "the manifest has no run object"
+"$BP_CHECK" "$out" --sources "$a/BigEarthNet-S1-v1.0" "$a/BigEarthNet-v1.0" \
+  --labels "$SHARED/label_indices.json" >"$tmp/check" 2>&1 ||
+  fail "bp-check: $(head -n 5 "$tmp/check")"
+pass "resumed output identical to the uninterrupted run: $nshards shards, manifest; bp-check against the sources"

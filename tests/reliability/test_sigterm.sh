@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# SIGTERM and SIGINT in the middle of a run (a SLURM time limit, scancel,
+# Ctrl-C): the run stops within seconds with exit status 4 and a message
+# saying how to resume; the journal is there, no temporary file, no
+# manifest, every shard under a final name complete and journaled. --resume
+# then completes the output, byte-identical to an uninterrupted run.
+#
+# Cases: SIGTERM to every rank; SIGINT to rank 0 only (it stops the others);
+# SIGTERM to the one rank of a 1-rank run; SIGTERM to mpirun (it forwards the signal to the ranks; mpirun's own exit
+# status is then its own, not the ranks').
+#
+#   test_sigterm.sh   environment: BEN_PREP, BEN_SYNTH, BP_CHECK, SHARED, MPIRUN,
+#                     FAILIO_PRELOAD
+#
+# The run is slowed down with the failio shim (a delay on every GeoTIFF open)
+# so that it is still running when the journal shows 2 finished shards.
+set -euo pipefail
+: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
+read -r -a mpirun <<<"$MPIRUN"
+
+tmp=$(mktemp -d)
+mp=
+cleanup() {
+  local p
+  for p in $(tagged_ranks); do kill -KILL "$p" 2>/dev/null || true; done
+  [[ -n $mp ]] && kill -KILL "$mp" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+tag=$tmp # unique: passed to the ranks as BENPREP_RELTEST_TAG
+limit_s=15 # the run must end this soon after the signal
+
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  [[ -f $tmp/err ]] && sed 's/^/    | /' "$tmp/err" | tail -n 30 >&2
+  failures=$((failures + 1))
+}
+pass() { echo "PASS: $*"; }
+now() { date +%s%N; }
+ms_since() { echo $((($(now) - $1) / 1000000)); }
+
+# PIDs of the ben-prep ranks of this test (optionally only MPI rank $1).
+tagged_ranks() {
+  local f p env
+  for f in /proc/[0-9]*/environ; do
+    p=${f#/proc/}
+    p=${p%/environ}
+    [[ $(cat "/proc/$p/comm" 2>/dev/null) == ben-prep ]] || continue
+    env=$(tr '\0' '\n' <"$f" 2>/dev/null) || continue
+    grep -qxF "BENPREP_RELTEST_TAG=$tag" <<<"$env" || continue
+    [[ -z ${1:-} ]] || grep -qx "OMPI_COMM_WORLD_RANK=$1" <<<"$env" || continue
+    echo "$p"
+  done 2>/dev/null
+}
+
+journal_shards() {
+  local j=$1/ben-prep.journal n
+  [[ -f $j ]] || { echo 0; return; }
+  n=$(grep -c '"shard":' "$j" || true)
+  echo "${n:-0}"
+}
+
+# A sanitizer report (-DBENPREP_SANITIZE=ON) in the last run's messages.
+sanitizer_check() {
+  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$tmp/err"; then
+    fail "$1: sanitizer report"
+  fi
+}
+
+wait_mpirun() { # at most $1 seconds; sets rc
+  local limit=$1 start p
+  start=$(now)
+  while kill -0 "$mp" 2>/dev/null; do
+    if [[ $(ms_since "$start") -gt $((limit * 1000)) ]]; then
+      echo "mpirun still running after ${limit}s; killing it" >&2
+      for p in $(tagged_ranks); do kill -KILL "$p" 2>/dev/null || true; done
+      kill -KILL "$mp" 2>/dev/null || true
+      break
+    fi
+    sleep 0.05
+  done
+  rc=0
+  wait "$mp" || rc=$?
+  mp=
+}
+
+# ---- the archive and the reference output -----------------------------------------
+a=$tmp/archive
+"$BEN_SYNTH" -o "$a" -n 400 --seed 5 -q
+splits=("$a/splits/train.csv" "$a/splits/val.csv" "$a/splits/test.csv")
+args=(-r1 "$a/BigEarthNet-S1-v1.0" -r2 "$a/BigEarthNet-v1.0" -n "${splits[@]}"
+  --records-per-shard 10)
+"${mpirun[@]}" -np 3 "$BEN_PREP" "${args[@]}" -o "$tmp/ref" -q 2>"$tmp/err" ||
+  { fail "reference run: exit status $?"; exit 1; }
+nshards=$(ls "$tmp/ref"/*.tfrecord | wc -l)
+echo "reference run on 3 ranks: $nshards shards"
+
+# interrupt WHAT SIGNAL TARGET EXPECTED_STATUS NP: TARGET is all (every rank),
+# rank0, or mpirun.
+interrupt() {
+  local what=$1 sig=$2 target=$3 want=$4 np=$5
+  local out=$tmp/out-$target delay pids at start t_sig ms ok=1 signalled=0
+  for delay in 2000 8000; do
+    rm -rf "$out"
+    start=$(now)
+    "${mpirun[@]}" -np "$np" -x "BENPREP_RELTEST_TAG=$tag" \
+      -x "LD_PRELOAD=$FAILIO_PRELOAD" -x FAILIO_MATCH=.tif -x "FAILIO_DELAY_US=$delay" \
+      "$BEN_PREP" "${args[@]}" -o "$out" 2>"$tmp/err" &
+    mp=$!
+    while [[ $(journal_shards "$out") -lt 2 ]]; do
+      kill -0 "$mp" 2>/dev/null || break
+      if [[ $(ms_since "$start") -gt 120000 ]]; then
+        wait_mpirun 1
+        fail "$what: no 2 shards journaled within 120 s"
+        return
+      fi
+      sleep 0.05
+    done
+    case $target in
+      all) pids=$(tagged_ranks) ;;
+      rank0) pids=$(tagged_ranks 0) ;;
+      mpirun) pids=$mp ;;
+    esac
+    if [[ -z $pids ]] || ! kill -0 "$mp" 2>/dev/null; then
+      wait_mpirun 60
+      echo "$what: the run ended (exit status $rc) before the signal; again, slower"
+      continue
+    fi
+    at=$(journal_shards "$out")
+    # shellcheck disable=SC2086
+    kill -s "$sig" $pids
+    t_sig=$(now)
+    signalled=1
+    break
+  done
+  if [[ $signalled -eq 0 ]]; then
+    fail "$what: could not signal the run while it was running"
+    return
+  fi
+  wait_mpirun 120
+  sanitizer_check "$what"
+  ms=$(ms_since "$t_sig")
+  echo "$what: signalled with $at shards journaled; mpirun exited with status $rc after $ms ms"
+
+  [[ $ms -le $((limit_s * 1000)) ]] || { fail "$what: the run took $ms ms to end, more than ${limit_s} s"; ok=0; }
+  [[ $rc -eq $want ]] || { fail "$what: exit status $rc, expected $want"; ok=0; }
+  [[ -z $(tagged_ranks) ]] || { fail "$what: ranks still running: $(tagged_ranks)"; ok=0; }
+  local signum
+  signum=$(kill -l "$sig")
+  grep 'error:' "$tmp/err" | grep -q "interrupted by signal $signum.*--resume" ||
+    { fail "$what: no message 'interrupted by signal $signum ... --resume'"; ok=0; }
+  [[ -f $out/ben-prep.journal ]] || { fail "$what: no journal"; ok=0; }
+  [[ ! -e $out/manifest.json ]] || { fail "$what: a manifest was written"; ok=0; }
+  if find "$out" -name '*.tmp' | grep -q .; then
+    fail "$what: temporary files left: $(find "$out" -name '*.tmp' -printf '%f ')"
+    ok=0
+  fi
+  local f name line kept=0
+  for f in "$out"/*.tfrecord; do
+    [[ -e $f ]] || continue
+    name=${f##*/}
+    line=$(grep -E "\"shard\": ?\"$name\"" "$out/ben-prep.journal" || true)
+    [[ -n $line ]] || { fail "$what: $name is not in the journal"; ok=0; }
+    cmp -s "$f" "$tmp/ref/$name" || { fail "$what: $name is not complete"; ok=0; }
+    kept=$((kept + 1))
+  done
+  [[ $kept -ge $at ]] || { fail "$what: $kept shards left, $at were journaled"; ok=0; }
+  [[ $kept -lt $nshards ]] || echo "$what: note: every shard was finished before the stop"
+  [[ $ok -eq 0 ]] || pass "$what: ended in $ms ms, exit $rc, $kept complete shards journaled, no temporary file, no manifest"
+
+  # --resume on 3 ranks: exit 0, the uninterrupted run's output.
+  ok=1
+  rc=0
+  "${mpirun[@]}" -np 3 "$BEN_PREP" "${args[@]}" -o "$out" --resume 2>"$tmp/err" || rc=$?
+  sanitizer_check "$what: --resume"
+  [[ $rc -eq 0 ]] || { fail "$what: --resume: exit status $rc"; ok=0; }
+  grep -q "kept $kept shards" "$tmp/err" || { fail "$what: --resume did not keep the $kept shards"; ok=0; }
+  diff <(cd "$tmp/ref" && ls -A) <(cd "$out" && ls -A) >/dev/null ||
+    { fail "$what: --resume: the files differ from the uninterrupted run's"; ok=0; }
+  for f in "$tmp/ref"/*.tfrecord; do
+    cmp -s "$f" "$out/${f##*/}" || { fail "$what: --resume: ${f##*/} differs"; ok=0; }
+  done
+  diff <(sed '/"run": {/,$d' "$tmp/ref/manifest.json") \
+    <(sed '/"run": {/,$d' "$out/manifest.json") >/dev/null 2>&1 ||
+    { fail "$what: --resume: the manifest differs"; ok=0; }
+  [[ $ok -eq 0 ]] || pass "$what: --resume completes, identical to the uninterrupted run"
+}
+
+interrupt "SIGTERM to every rank (np 4)" TERM all 4 4
+interrupt "SIGINT to rank 0 only (np 3)" INT rank0 4 3
+interrupt "SIGTERM to the only rank (np 1)" TERM all 4 1
+# mpirun forwards SIGTERM to the ranks, which stop as above; mpirun itself
+# then exits 1 (Open MPI 4.1: its own status, not the ranks' 4).
+interrupt "SIGTERM to mpirun (np 3)" TERM mpirun 1 3
+
+if [[ $failures -gt 0 ]]; then
+  echo "$failures check(s) failed" >&2
+  exit 1
+fi
+echo "all interruption cases passed"
