@@ -1,0 +1,629 @@
+#!/usr/bin/env bash
+# The ben-prep benchmark (issue 6): on a generated archive of N patch pairs,
+# warm page cache, it measures side by side
+#   - the plain-GDAL read floor (bp-gdal-floor: GDALOpen + GDALRasterIO of the
+#     14 band files of every pair, nothing else),
+#   - the converter with one worker (mpirun -np 2) and two workers (-np 3),
+# alternating, R repetitions each, medians of the wall time; then system calls
+# per input file (strace -c -f on one worker rank), peak resident memory of
+# each rank (N = 500 and N = 4000, and rank 0 on a --dry-run of the official
+# 519,284-row splits) and rank 0's CPU share during the two-worker run.
+# Writes every figure as one JSON object and prints a table with each target
+# and PASS/FAIL. Exits 0 when the runs worked, even if a target is missed
+# (the figures are the output); 1 when a run failed; 2 on a usage error.
+#
+#   bench.sh [-n N] [-r R] [-d WORK_DIR] [-o JSON] [--mem-sizes "500 4000"]
+#
+# Environment (set by CTest, see tests/bench/CMakeLists.txt; the options
+# above win over it):
+#   BEN_PREP, BEN_SYNTH, BP_GDAL_FLOOR   the programs
+#   MPIRUN          launcher and its flags ("mpirun --oversubscribe ...")
+#   SHARED          the shared reference data (default <project>/../shared/data)
+#   BENCH_BUILD_DIR the build folder (default work folder: BENCH_BUILD_DIR/bench)
+#   BENCH_N (2000), BENCH_R (5), BENCH_DIR, BENCH_JSON (WORK_DIR/bench.json),
+#   BENCH_MEM_SIZES ("500 4000"), BENCH_RPS (records per shard, 200),
+#   BENCH_SEED (1), BENCH_COMPRESSION (the converter's compression option and
+#   value, e.g. "--compression zlib"; used only if ben-prep --help lists
+#   --compression).
+# Generated archives are kept in WORK_DIR/archive-N (keyed by N) between runs.
+set -euo pipefail
+export LC_ALL=C
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+project=$(cd "$here/../.." && pwd)
+
+# The only constants: the targets of issue 6 and the Python reference anchor
+# of ../shared/docs/USERS.md ("Measured anchors": about 45 patches/s per core).
+PYTHON_REF_PPS=45
+T_FLOOR_RATIO=1.3        # one worker / GDAL floor >=
+T_PYTHON_RATIO=30        # one worker / Python reference >=
+T_SYSCALLS=5             # converter system calls per input file <=
+T_SCALING=1.8            # two workers / one worker >=
+T_WORKER_MB=64           # worker peak RSS <= (MB), at every N
+T_WORKER_GROWTH=10       # worker peak RSS growth from smallest to largest N <= (%)
+T_RANK0_MB=256           # rank 0 peak RSS on --dry-run of the official splits <= (MB)
+T_RANK0_CPU=10           # rank 0 CPU share in the two-worker run < (%)
+
+die() { echo "bench: $*" >&2; exit 1; }
+usage() {
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+N=${BENCH_N:-2000}
+R=${BENCH_R:-5}
+work=${BENCH_DIR:-}
+json=${BENCH_JSON:-}
+mem_sizes=${BENCH_MEM_SIZES:-500 4000}
+rps=${BENCH_RPS:-200}
+seed=${BENCH_SEED:-1}
+while (($#)); do
+  case $1 in
+    -n) N=${2:?}; shift 2 ;;
+    -r) R=${2:?}; shift 2 ;;
+    -d) work=${2:?}; shift 2 ;;
+    -o) json=${2:?}; shift 2 ;;
+    --mem-sizes) mem_sizes=${2:?}; shift 2 ;;
+    -h|--help) usage ;;
+    *) echo "bench: unknown argument: $1" >&2; usage ;;
+  esac
+done
+[[ $N =~ ^[1-9][0-9]*$ && $R =~ ^[1-9][0-9]*$ && $rps =~ ^[1-9][0-9]*$ ]] ||
+  { echo "bench: N, R and BENCH_RPS must be positive integers" >&2; exit 2; }
+for m in $mem_sizes; do
+  [[ $m =~ ^[1-9][0-9]*$ ]] || { echo "bench: bad memory size: $m" >&2; exit 2; }
+done
+
+build=${BENCH_BUILD_DIR:-$project/build-bench}
+BEN_PREP=${BEN_PREP:-$build/ben-prep}
+BEN_SYNTH=${BEN_SYNTH:-$build/ben-synth}
+BP_GDAL_FLOOR=${BP_GDAL_FLOOR:-$build/tests/bench/bp-gdal-floor}
+SHARED=${SHARED:-$project/../shared/data}
+for p in "$BEN_PREP" "$BEN_SYNTH" "$BP_GDAL_FLOOR"; do
+  [[ -x $p ]] || die "not built: $p (configure with -DBENPREP_BENCH=ON and build)"
+done
+if [[ -n ${MPIRUN:-} ]]; then
+  read -r -a mpirun <<<"$MPIRUN"
+else
+  mpirun=(mpirun --oversubscribe)
+  [[ $(id -u) -eq 0 ]] && mpirun+=(--allow-run-as-root)
+fi
+work=${work:-$build/bench}
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+json=${json:-$work/bench.json}
+table_file=${json%.json}.txt
+logs=$work/logs
+mkdir -p "$logs"
+started_epoch=$(date +%s)
+
+# --- tools: strace and GNU time (installed when root, else sections skipped)
+need=()
+command -v strace >/dev/null || need+=(strace)
+[[ -x /usr/bin/time ]] || need+=(time)
+if ((${#need[@]})) && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+  echo "bench: installing ${need[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${need[@]}" >/dev/null 2>&1 ||
+    { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "${need[@]}" >/dev/null 2>&1; } ||
+    echo "bench: could not install ${need[*]}" >&2
+fi
+have_strace=0; command -v strace >/dev/null && have_strace=1
+have_time=0; [[ -x /usr/bin/time ]] && have_time=1
+((have_strace)) || echo "bench: strace missing: system calls not measured (apt-get install strace)" >&2
+((have_time)) || echo "bench: /usr/bin/time missing: memory and CPU not measured (apt-get install time)" >&2
+
+# --- shard output on tmpfs when there is room, so the disk is not measured
+out_kind=disk
+out_root=
+if [[ -d /dev/shm && -w /dev/shm && $(stat -f -c %T /dev/shm 2>/dev/null) == tmpfs ]]; then
+  big=$N
+  for m in $mem_sizes; do ((m > big)) && big=$m; done
+  free_kb=$(df -Pk /dev/shm | awk 'NR == 2 { print $4 }')
+  # About 280 KB of records per pair; keep a margin.
+  if ((free_kb > big * 400)); then
+    out_root=$(mktemp -d /dev/shm/ben-prep-bench.XXXXXX)
+    out_kind=tmpfs
+  fi
+fi
+[[ -n $out_root ]] || out_root=$(mktemp -d "$work/out.XXXXXX")
+scratch=$(mktemp -d "$work/scratch.XXXXXX")
+# shellcheck disable=SC2317
+cleanup() { rm -rf "$out_root" "$scratch"; }
+trap cleanup EXIT
+
+# --- helpers
+now() { date +%s.%N; }
+# calc EXPR: awk arithmetic on numbers; "null" when EXPR mentions null.
+calc() {
+  case "$1" in *null*) echo null; return ;; esac
+  awk "BEGIN { x = $1; printf \"%.6f\n\", x }"
+}
+# ratio A B: A / B, null when either is null or B is 0.
+ratio() {
+  if [[ $1 == null || $2 == null ]] || awk -v b="$2" 'BEGIN { exit !(b == 0) }'; then
+    echo null
+  else
+    calc "$1 / $2"
+  fi
+}
+median() {
+  printf '%s\n' "$@" | awk '$1 != "null" && $1 != ""' | sort -g | awk '
+    { a[NR] = $1 }
+    END {
+      if (NR == 0) { print "null"; exit }
+      if (NR % 2) printf "%.6f\n", a[(NR + 1) / 2]
+      else printf "%.6f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2
+    }'
+}
+# fmt VALUE PRINTF-FORMAT: formatted, or "n/a" for null.
+fmt() { if [[ $1 == null ]]; then echo n/a; else awk -v v="$1" -v f="$2" 'BEGIN { printf f, v }'; fi; }
+# check VALUE OP LIMIT: PASS, FAIL, or SKIP (no value).
+check() {
+  if [[ $1 == null ]]; then echo SKIP; return; fi
+  if awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
+       ok = op == ">=" ? v >= l : op == "<=" ? v <= l : op == "<" ? v < l : 0
+       exit !ok }'; then echo PASS; else echo FAIL; fi
+}
+jstr() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g' | tr -d '\000-\037')"; }
+# run LOG CMD...: run, output to LOG; a failed run is tried once more (other
+# jobs on a shared machine can upset mpirun), counted in "retries" and shown;
+# a second failure stops the benchmark.
+retries=0
+run() {
+  local log=$1; shift
+  local rc=0
+  "$@" >"$log" 2>&1 || rc=$?
+  if ((rc)); then
+    echo "bench: WARNING: run failed (exit status $rc), trying once more: $*" >&2
+    tail -n 5 "$log" >&2
+    cp "$log" "$log.failed"
+    retries=$((retries + 1))
+    rc=0
+    "$@" >"$log" 2>&1 || rc=$?
+  fi
+  if ((rc)); then
+    echo "bench: FAILED (exit status $rc): $*" >&2
+    tail -n 20 "$log" >&2
+    die "a run failed (log: $log)"
+  fi
+}
+# Run a command on some MPI ranks under a wrapper: rankwrap MODE DIR WHICH CMD...
+# MODE strace (strace -c -f -o DIR/strace.RANK) or time (GNU time -o
+# DIR/time.RANK: wall, user, sys seconds and peak RSS in KB); WHICH: a rank or "all".
+# shellcheck disable=SC2016
+rankwrap='mode=$1 dir=$2 which=$3; shift 3
+rank=${OMPI_COMM_WORLD_RANK:-${PMIX_RANK:-${PMI_RANK:-0}}}
+if [ "$which" != all ] && [ "$which" != "$rank" ]; then exec "$@"; fi
+case $mode in
+  strace) exec strace -c -f -o "$dir/strace.$rank" "$@" ;;
+  time) exec /usr/bin/time -f "%e %U %S %M" -o "$dir/time.$rank" "$@" ;;
+esac'
+# time_field FILE N: field N (1 wall, 2 user, 3 sys, 4 KB) of GNU time's last line.
+time_field() { tail -n 1 "$1" | awk -v f="$2" '{ print $f }'; }
+# strace_total FILE: total system calls of an strace -c summary.
+strace_total() {
+  awk '/^-+ / { dash++; next } dash == 1 && NF >= 5 { s += $4 } END { print s + 0 }' "$1"
+}
+strace_top() { # FILE K: the K most frequent calls as JSON objects
+  awk '/^-+ / { dash++; next } dash == 1 && NF >= 5 { print $4, $NF }' "$1" |
+    sort -k1,1nr | awk -v k="$2" 'NR <= k' |
+    awk '{ printf "%s{\"syscall\": \"%s\", \"calls\": %d}", (NR > 1 ? ", " : ""), $2, $1 }'
+}
+
+# --- archives: generated once per N, kept; page cache warmed before use
+archive_of() { echo "$work/archive-$1"; }
+ensure_archive() {
+  local n=$1 dir
+  dir=$(archive_of "$n")
+  if [[ ! -f $dir/.complete ]]; then
+    echo "bench: generating a synthetic archive of $n patch pairs in $dir"
+    rm -rf "$dir" "$dir.tmp"
+    run "$logs/synth-$n.log" "$BEN_SYNTH" -o "$dir.tmp" -n "$n" --seed "$seed" -q
+    mv "$dir.tmp" "$dir"
+    touch "$dir/.complete"
+  fi
+}
+warm() { find "$(archive_of "$1")" -type f -exec cat {} + >/dev/null; }
+# The argument lists, as arrays (paths may hold spaces):
+# set_args N [OUT] sets SPLITS (the 3 CSVs), FLOOR (bp-gdal-floor's
+# arguments) and CONV (the converter's, writing to OUT).
+set_args() {
+  local d; d=$(archive_of "$1")
+  SPLITS=("$d/splits/train.csv" "$d/splits/val.csv" "$d/splits/test.csv")
+  FLOOR=(-r1 "$d/BigEarthNet-S1-v1.0" -r2 "$d/BigEarthNet-v1.0" -n "${SPLITS[@]}")
+  CONV=("${FLOOR[@]}" -o "${2:-/nonexistent}" --records-per-shard "$rps")
+}
+# Machine-wide busy CPU time so far, in seconds (all cores; /proc/stat).
+busy_seconds() {
+  awk -v hz="$(getconf CLK_TCK 2>/dev/null || echo 100)" '
+    /^cpu / { b = 0; for (i = 2; i <= 9 && i <= NF; i++) b += $i; printf "%.3f\n", (b - $5 - $6) / hz; exit }' /proc/stat
+}
+# CHILD_CPU = CPU time of this shell's finished children so far, in seconds.
+# `times` must run in this shell (a $(...) subshell starts from zero).
+children_seconds() {
+  times >"$scratch/times"
+  CHILD_CPU=$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] } printf "%.3f\n", t }' "$scratch/times")
+}
+sum_sizes() { # DIR... -name PATTERN: total bytes of the matching files
+  find "$@" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }'
+}
+
+ensure_archive "$N"
+for m in $mem_sizes; do ensure_archive "$m"; done
+arch=$(archive_of "$N")
+set_args "$N"
+rows=$(cat "${SPLITS[@]}" | grep -c ,)
+[[ $rows -eq $N ]] || die "archive $arch has $rows rows, expected $N"
+# Bytes read per run: the converter reads the 14 band files and the S1 JSON
+# of every pair (15 files), the floor the 14 band files.
+tif_bytes=$(sum_sizes "$arch/BigEarthNet-v1.0" "$arch/BigEarthNet-S1-v1.0" -name '*.tif')
+s1json_bytes=$(sum_sizes "$arch/BigEarthNet-S1-v1.0" -name '*.json')
+conv_in_bytes=$((tif_bytes + s1json_bytes))
+echo "bench: warming the page cache ($arch)"
+warm "$N"
+
+# --- the converter's optional compression
+comp_args=()
+prep_help=$("$BEN_PREP" --help 2>&1 || true)
+if grep -q -- '--compression' <<<"$prep_help"; then
+  if [[ -n ${BENCH_COMPRESSION:-} ]]; then
+    read -r -a comp_args <<<"$BENCH_COMPRESSION"
+  else
+    line=$(grep -A2 -- '--compression' <<<"$prep_help" | tr '[:upper:]' '[:lower:]')
+    for c in zlib gzip deflate; do
+      if grep -qw "$c" <<<"$line"; then comp_args=(--compression "$c"); break; fi
+    done
+  fi
+  ((${#comp_args[@]})) ||
+    echo "bench: ben-prep has --compression but its value is unknown; set BENCH_COMPRESSION" >&2
+fi
+
+# --- machine facts
+cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+cpu_model=${cpu_model:-$(uname -m)}
+ncpu=$(nproc 2>/dev/null || echo 1)
+kernel=$(uname -sr)
+gdal_version=$( (gdal-config --version || gdalinfo --version) 2>/dev/null | head -n 1 || true)
+mpi_version=$("${mpirun[0]}" --version 2>/dev/null | head -n 1 || true)
+prep_version=$("$BEN_PREP" --version 2>/dev/null | head -n 1 || true)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+host=$(uname -n)
+
+echo "bench: N=$N pairs, R=$R repetitions, $rps records per shard, shards to $out_root ($out_kind)"
+# Is the machine quiet? Busy CPU over 2 s while this script waits.
+b0=$(busy_seconds); sleep 2; b1=$(busy_seconds)
+idle_busy=$(awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.3f\n", (b - a) / 2 }')
+awk -v x="$idle_busy" 'BEGIN { exit !(x > 0.1) }' &&
+  echo "bench: note: other processes use $idle_busy cores before the runs: the figures will be noisy" >&2
+
+# --- 1. alternating timed runs: floor, one worker, two workers (+ compression),
+#        and the bare launch cost of mpirun (a dry run of the same splits)
+configs=(floor w1 w2 launch)
+((${#comp_args[@]})) && configs+=(w1z)
+declare -A wall inproc outbytes noise
+for c in "${configs[@]}"; do wall[$c]=""; inproc[$c]=""; outbytes[$c]=0; noise[$c]=""; done
+# Noise: the CPU other processes of the machine used during the timed runs
+# (machine busy time minus this benchmark's), in cores.
+children_seconds
+busy0=$(busy_seconds) mine0=$CHILD_CPU timed0=$(now)
+k=${#configs[@]}
+for ((i = 0; i < R; i++)); do
+  for ((j = 0; j < k; j++)); do
+    c=${configs[(i + j) % k]}   # rotate the order: no configuration always first
+    log=$logs/run-$c-$i.log
+    out=$out_root/run
+    rm -rf "$out"
+    set_args "$N" "$out"
+    case $c in
+      floor) cmd=("$BP_GDAL_FLOOR" "${FLOOR[@]}" --json) ;;
+      w1) cmd=("${mpirun[@]}" -np 2 "$BEN_PREP" "${CONV[@]}") ;;
+      w2) cmd=("${mpirun[@]}" -np 3 "$BEN_PREP" "${CONV[@]}") ;;
+      w1z) cmd=("${mpirun[@]}" -np 2 "$BEN_PREP" "${CONV[@]}" "${comp_args[@]}") ;;
+      launch) cmd=("${mpirun[@]}" -np 2 "$BEN_PREP" --dry-run -q -n "${SPLITS[@]}") ;;
+    esac
+    children_seconds
+    rb0=$(busy_seconds) rc0=$CHILD_CPU t0=$(now)
+    run "$log" "${cmd[@]}"
+    t1=$(now)
+    children_seconds
+    rn=$(awk -v b0="$rb0" -v b1="$(busy_seconds)" -v m0="$rc0" -v m1="$CHILD_CPU" -v t0="$t0" -v t1="$t1" \
+      'BEGIN { x = ((b1 - b0) - (m1 - m0)) / (t1 - t0); if (x < 0) x = 0; printf "%.3f\n", x }')
+    noise[$c]+="$rn "
+    wall[$c]+="$(calc "$t1 - $t0") "
+    case $c in
+      floor)
+        s=$(sed -n 's/.*"seconds": \([0-9.]*\).*/\1/p' "$log")
+        [[ -n $s ]] || die "no figures from bp-gdal-floor (log: $log)"
+        inproc[$c]+="$s " ;;
+      w1|w2|w1z)
+        grep -q "done: $N records" "$log" || die "converter did not report $N records (log: $log)"
+        [[ -f $out/manifest.json ]] || die "no manifest.json (log: $log)"
+        s=$(sed -n 's/.*done: .* MB, \([0-9.]*\) s (.*/\1/p' "$log")
+        inproc[$c]+="${s:-null} "
+        outbytes[$c]=$(find "$out" -name '*.tfrecord' -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }') ;;
+    esac
+    rm -rf "$out"
+    printf 'bench: run %d/%d %-6s %8.3f s  (other processes: %.2f cores)\n' $((i + 1)) "$R" "$c" \
+      "$(calc "$t1 - $t0")" "$rn"
+  done
+done
+children_seconds
+others_cores=$(awk -v b0="$busy0" -v b1="$(busy_seconds)" -v m0="$mine0" -v m1="$CHILD_CPU" \
+  -v t0="$timed0" -v t1="$(now)" 'BEGIN { x = ((b1 - b0) - (m1 - m0)) / (t1 - t0); if (x < 0) x = 0; printf "%.3f\n", x }')
+if awk -v x="$others_cores" 'BEGIN { exit !(x > 0.1) }'; then
+  echo "bench: WARNING: other processes used $others_cores cores on average during the timed runs: the figures are noisy; run again on a quiet machine" >&2
+fi
+declare -A med medin pps ppsin mbout mbin
+for c in "${configs[@]}"; do
+  # shellcheck disable=SC2086
+  med[$c]=$(median ${wall[$c]})
+  # shellcheck disable=SC2086
+  medin[$c]=$(median ${inproc[$c]:-null})
+  pps[$c]=$(ratio "$N" "${med[$c]}")
+  [[ $c == launch ]] && pps[$c]=null
+  ppsin[$c]=$(ratio "$N" "${medin[$c]}")
+  mbout[$c]=null; mbin[$c]=null
+done
+for c in w1 w2 w1z; do
+  [[ -n ${med[$c]:-} ]] || continue
+  mbout[$c]=$(ratio "$(calc "${outbytes[$c]} / 1000000")" "${med[$c]}")
+  mbin[$c]=$(ratio "$(calc "$conv_in_bytes / 1000000")" "${med[$c]}")
+done
+mbin[floor]=$(ratio "$(calc "$tif_bytes / 1000000")" "${med[floor]}")
+
+r_floor=$(ratio "${pps[w1]}" "${pps[floor]}")
+r_floor_in=$(ratio "${ppsin[w1]}" "${ppsin[floor]}")
+r_scaling=$(ratio "${pps[w2]}" "${pps[w1]}")
+r_scaling_in=$(ratio "${ppsin[w2]}" "${ppsin[w1]}")
+r_python=$(ratio "${pps[w1]}" "$PYTHON_REF_PPS")
+comp_ms=null
+if [[ -n ${med[w1z]:-} ]]; then
+  comp_ms=$(calc "(${med[w1z]} - ${med[w1]}) * 1000 / $N")
+fi
+
+# --- 2. system calls per input file: only rank 1 (the worker) under strace
+sc_conv=null sc_conv_pf=null sc_fixed=null sc_conv_net_pf=null sc_floor=null sc_floor_pf=null
+sc_conv_top="" sc_floor_top=""
+if ((have_strace)); then
+  echo "bench: counting system calls (strace -c -f)"
+  d=$scratch/strace-conv; mkdir -p "$d"; out=$out_root/run; rm -rf "$out"
+  set_args "$N" "$out"
+  run "$logs/strace-conv.log" "${mpirun[@]}" -np 2 bash -c "$rankwrap" _ strace "$d" 1 \
+    "$BEN_PREP" "${CONV[@]}" -q
+  rm -rf "$out"
+  sc_conv=$(strace_total "$d/strace.1")
+  sc_conv_top=$(strace_top "$d/strace.1" 8)
+  sc_conv_pf=$(calc "$sc_conv / (15 * $N)")
+  cp "$d/strace.1" "$logs/strace-worker.txt"
+  # The fixed cost: the same worker rank in a dry run (MPI start and stop only).
+  d=$scratch/strace-fixed; mkdir -p "$d"
+  run "$logs/strace-fixed.log" "${mpirun[@]}" -np 2 bash -c "$rankwrap" _ strace "$d" 1 \
+    "$BEN_PREP" --dry-run -q -n "${SPLITS[@]}"
+  sc_fixed=$(strace_total "$d/strace.1")
+  sc_conv_net_pf=$(calc "($sc_conv - $sc_fixed) / (15 * $N)")
+  d=$scratch/strace-floor; mkdir -p "$d"
+  run "$logs/strace-floor.log" strace -c -f -o "$d/strace.0" "$BP_GDAL_FLOOR" "${FLOOR[@]}"
+  sc_floor=$(strace_total "$d/strace.0")
+  sc_floor_top=$(strace_top "$d/strace.0" 8)
+  sc_floor_pf=$(calc "$sc_floor / (14 * $N)")
+  cp "$d/strace.0" "$logs/strace-floor.txt"
+fi
+
+# --- 3. peak resident memory of every rank (GNU time around each rank)
+declare -A mem0 mem1
+mem_dry0=null mem_dry_rows=null
+cpu0=null cpu0_net=null w2_mem0=null w2_memw=null mem_base=null
+if ((have_time)); then
+  for m in $mem_sizes; do
+    echo "bench: peak memory, N=$m, one worker"
+    warm "$m"
+    d=$scratch/mem-$m; mkdir -p "$d"; out=$out_root/run; rm -rf "$out"
+    set_args "$m" "$out"
+    run "$logs/mem-$m.log" "${mpirun[@]}" -np 2 bash -c "$rankwrap" _ time "$d" all \
+      "$BEN_PREP" "${CONV[@]}"
+    grep -q "done: $m records" "$logs/mem-$m.log" || die "converter did not report $m records"
+    rm -rf "$out"
+    mem0[$m]=$(calc "$(time_field "$d/time.0" 4) / 1024")
+    mem1[$m]=$(calc "$(time_field "$d/time.1" 4) / 1024")
+  done
+  official=("$SHARED/splits/train.csv" "$SHARED/splits/val.csv" "$SHARED/splits/test.csv")
+  if [[ -f ${official[0]} && -f ${official[1]} && -f ${official[2]} ]]; then
+    echo "bench: peak memory of rank 0, --dry-run of the official splits"
+    mem_dry_rows=$(cat "${official[@]}" | grep -c ,)
+    d=$scratch/mem-dry; mkdir -p "$d"
+    run "$logs/mem-dry.log" "${mpirun[@]}" -np 2 bash -c "$rankwrap" _ time "$d" all \
+      "$BEN_PREP" --dry-run -q -n "${official[@]}"
+    mem_dry0=$(calc "$(time_field "$d/time.0" 4) / 1024")
+  else
+    echo "bench: official split files not found in $SHARED/splits: rank 0 dry-run memory not measured" >&2
+  fi
+
+  # --- 4. rank 0's CPU share during the two-worker run (R runs, median), and
+  #        net of the start-up cost (the same ranks on a dry run of the splits)
+  echo "bench: rank 0 CPU share, two workers, $R runs"
+  shares=() nets=() m0s=() mws=() bw=() bc=() mbase=()
+  warm "$N"
+  for ((i = 0; i < R; i++)); do
+    d=$scratch/cpu-dry-$i; mkdir -p "$d"; out=$out_root/run; rm -rf "$out"
+    set_args "$N" "$out"
+    run "$logs/cpu-dry-$i.log" "${mpirun[@]}" -np 3 bash -c "$rankwrap" _ time "$d" all \
+      "$BEN_PREP" --dry-run -q -n "${SPLITS[@]}"
+    bw+=("$(time_field "$d/time.0" 1)")
+    bc+=("$(calc "$(time_field "$d/time.0" 2) + $(time_field "$d/time.0" 3)")")
+    mbase+=("$(calc "$(time_field "$d/time.1" 4) / 1024")")
+    d=$scratch/cpu-$i; mkdir -p "$d"
+    run "$logs/cpu-$i.log" "${mpirun[@]}" -np 3 bash -c "$rankwrap" _ time "$d" all \
+      "$BEN_PREP" "${CONV[@]}"
+    rm -rf "$out"
+    w=$(time_field "$d/time.0" 1)
+    c0=$(calc "$(time_field "$d/time.0" 2) + $(time_field "$d/time.0" 3)")
+    shares+=("$(calc "100 * $c0 / $w")")
+    nets+=("$(awk -v c="$c0" -v w="$w" -v bc="${bc[i]}" -v bw="${bw[i]}" \
+      'BEGIN { d = w - bw; if (d <= 0) print "null"; else printf "%.6f\n", 100 * (c - bc) / d }')")
+    m0s+=("$(calc "$(time_field "$d/time.0" 4) / 1024")")
+    mws+=("$(calc "($(time_field "$d/time.1" 4) > $(time_field "$d/time.2" 4) ? $(time_field "$d/time.1" 4) : $(time_field "$d/time.2" 4)) / 1024")")
+  done
+  cpu0=$(median "${shares[@]}")
+  cpu0_net=$(median "${nets[@]}")
+  w2_mem0=$(median "${m0s[@]}")
+  w2_memw=$(median "${mws[@]}")
+  # What a worker rank holds before converting anything: MPI, GDAL and the
+  # other shared libraries (rank 1 of the dry runs above).
+  mem_base=$(median "${mbase[@]}")
+fi
+
+worker_peak=null worker_growth=null mem_small=null mem_large=null
+if ((have_time)); then
+  # shellcheck disable=SC2086
+  mapfile -t sizes < <(printf '%s\n' $mem_sizes | sort -n)
+  mem_small=${sizes[0]} mem_large=${sizes[${#sizes[@]} - 1]}
+  worker_peak=$(printf '%s\n' "${mem1[@]}" | sort -g | tail -n 1)
+  worker_growth=$(calc "100 * (${mem1[$mem_large]} - ${mem1[$mem_small]}) / ${mem1[$mem_small]}")
+fi
+finished_epoch=$(date +%s)
+load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+
+# --- targets
+st_floor=$(check "$r_floor" ">=" "$T_FLOOR_RATIO")
+st_python=$(check "$r_python" ">=" "$T_PYTHON_RATIO")
+st_sys=$(check "$sc_conv_pf" "<=" "$T_SYSCALLS")
+st_scale=$(check "$r_scaling" ">=" "$T_SCALING")
+st_wmem=$(check "$worker_peak" "<=" "$T_WORKER_MB")
+st_wgrow=$(check "$worker_growth" "<=" "$T_WORKER_GROWTH")
+st_r0mem=$(check "$mem_dry0" "<=" "$T_RANK0_MB")
+st_cpu=$(check "$cpu0" "<" "$T_RANK0_CPU")
+statuses=("$st_floor" "$st_python" "$st_sys" "$st_scale" "$st_wmem" "$st_wgrow" "$st_r0mem" "$st_cpu")
+npass=0 nfail=0 nskip=0
+for s in "${statuses[@]}"; do
+  case $s in PASS) ((++npass)) ;; FAIL) ((++nfail)) ;; *) ((++nskip)) ;; esac
+done
+
+# --- JSON
+num() { if [[ $1 == null ]]; then echo null; else awk -v v="$1" 'BEGIN { printf "%.4f", v }'; fi; }
+target_json() { # name measured op limit unit status
+  printf '{"name": %s, "measured": %s, "op": %s, "target": %s, "unit": %s, "status": %s}' \
+    "$(jstr "$1")" "$(num "$2")" "$(jstr "$3")" "$4" "$(jstr "$5")" "$(jstr "$6")"
+}
+run_json() { # config description
+  local c=$1 wl il nl
+  wl=$(for v in ${wall[$c]}; do num "$v"; echo; done | paste -sd, -)
+  il=$(for v in ${inproc[$c]:-}; do num "$v"; echo; done | paste -sd, -)
+  nl=$(for v in ${noise[$c]:-}; do num "$v"; echo; done | paste -sd, -)
+  printf '{"what": %s, "wall_seconds": [%s], "median_seconds": %s, "patches_per_s": %s, "in_process_seconds": [%s], "in_process_median_seconds": %s, "in_process_patches_per_s": %s, "mb_per_s_read": %s, "mb_per_s_written": %s, "bytes_written": %s, "other_processes_cores": [%s]}' \
+    "$(jstr "$2")" "$wl" "$(num "${med[$c]}")" "$(num "${pps[$c]}")" "$il" \
+    "$(num "${medin[$c]}")" "$(num "${ppsin[$c]}")" "$(num "${mbin[$c]}")" \
+    "$(num "${mbout[$c]}")" "${outbytes[$c]:-0}" "$nl"
+}
+mem_json=""
+if ((have_time)); then
+  for m in $mem_sizes; do
+    mem_json+="${mem_json:+, }{\"patches\": $m, \"rank0_mb\": $(num "${mem0[$m]}"), \"worker_mb\": $(num "${mem1[$m]}")}"
+  done
+fi
+{
+  echo "{"
+  echo "  \"benchmark\": \"ben-prep\", \"version\": $(jstr "$prep_version"),"
+  echo "  \"started\": $(jstr "$(date -u -d "@$started_epoch" +%Y-%m-%dT%H:%M:%SZ)"), \"seconds\": $((finished_epoch - started_epoch)),"
+  echo "  \"machine\": {\"host\": $(jstr "$host"), \"nproc\": $ncpu, \"cpu\": $(jstr "$cpu_model"), \"kernel\": $(jstr "$kernel"), \"gdal\": $(jstr "$gdal_version"), \"mpi\": $(jstr "$mpi_version"), \"loadavg_before\": $(jstr "$load_before"), \"loadavg_after\": $(jstr "$load_after"), \"other_processes_cores_before\": $(num "$idle_busy"), \"other_processes_cores_during_timed_runs\": $(num "$others_cores")},"
+  echo "  \"inputs\": {\"patches\": $N, \"repetitions\": $R, \"records_per_shard\": $rps, \"seed\": $seed, \"archive\": $(jstr "$arch"), \"page_cache\": \"warm\", \"shards_to\": $(jstr "$out_kind"), \"shard_folder\": $(jstr "$out_root"), \"converter_files_per_pair\": 15, \"floor_files_per_pair\": 14, \"converter_input_bytes\": $conv_in_bytes, \"floor_input_bytes\": $tif_bytes, \"launcher\": $(jstr "${mpirun[*]}"), \"compression_args\": $(jstr "${comp_args[*]:-}")},"
+  echo "  \"runs\": {"
+  echo "    \"floor\": $(run_json floor "bp-gdal-floor: GDALOpen + GDALRasterIO of the 14 band files per pair"),"
+  echo "    \"one_worker\": $(run_json w1 "mpirun -np 2 ben-prep"),"
+  echo "    \"two_workers\": $(run_json w2 "mpirun -np 3 ben-prep"),"
+  [[ -n ${med[w1z]:-} ]] && echo "    \"one_worker_compressed\": $(run_json w1z "mpirun -np 2 ben-prep ${comp_args[*]}"),"
+  echo "    \"launch\": $(run_json launch "mpirun -np 2 ben-prep --dry-run of the same splits: start-up and shut-down only")"
+  echo "  },"
+  echo "  \"ratios\": {\"one_worker_over_floor\": $(num "$r_floor"), \"one_worker_over_floor_in_process\": $(num "$r_floor_in"), \"two_over_one_worker\": $(num "$r_scaling"), \"two_over_one_worker_in_process\": $(num "$r_scaling_in"), \"one_worker_over_python_reference\": $(num "$r_python"), \"python_reference_patches_per_s\": $PYTHON_REF_PPS},"
+  echo "  \"compression_ms_per_patch\": $(num "$comp_ms"),"
+  echo "  \"syscalls\": {\"converter_worker_total\": ${sc_conv}, \"converter_worker_fixed_dry_run\": ${sc_fixed}, \"converter_per_input_file\": $(num "$sc_conv_pf"), \"converter_per_input_file_net_of_fixed\": $(num "$sc_conv_net_pf"), \"converter_top\": [${sc_conv_top}], \"floor_total\": ${sc_floor}, \"floor_per_input_file\": $(num "$sc_floor_pf"), \"floor_top\": [${sc_floor_top}]},"
+  echo "  \"memory_mb\": {\"one_worker_runs\": [${mem_json}], \"rank0_dry_run_official\": $(num "$mem_dry0"), \"official_rows\": ${mem_dry_rows}, \"two_worker_run_rank0\": $(num "$w2_mem0"), \"two_worker_run_worker\": $(num "$w2_memw"), \"worker_baseline_dry_run\": $(num "$mem_base")},"
+  echo "  \"rank0_cpu_percent\": {\"two_worker_run\": $(num "$cpu0"), \"net_of_startup\": $(num "$cpu0_net")},"
+  echo "  \"targets\": ["
+  echo "    $(target_json "one worker / GDAL read floor" "$r_floor" ">=" "$T_FLOOR_RATIO" "x" "$st_floor"),"
+  echo "    $(target_json "one worker / Python reference (45 patches/s)" "$r_python" ">=" "$T_PYTHON_RATIO" "x" "$st_python"),"
+  echo "    $(target_json "system calls per input file (worker rank)" "$sc_conv_pf" "<=" "$T_SYSCALLS" "calls" "$st_sys"),"
+  echo "    $(target_json "two workers / one worker" "$r_scaling" ">=" "$T_SCALING" "x" "$st_scale"),"
+  echo "    $(target_json "worker peak RSS, largest over N" "$worker_peak" "<=" "$T_WORKER_MB" "MB" "$st_wmem"),"
+  echo "    $(target_json "worker peak RSS growth, smallest to largest N" "$worker_growth" "<=" "$T_WORKER_GROWTH" "%" "$st_wgrow"),"
+  echo "    $(target_json "rank 0 peak RSS, --dry-run of the official splits" "$mem_dry0" "<=" "$T_RANK0_MB" "MB" "$st_r0mem"),"
+  echo "    $(target_json "rank 0 CPU share, two-worker run" "$cpu0" "<" "$T_RANK0_CPU" "%" "$st_cpu")"
+  echo "  ],"
+  echo "  \"summary\": {\"pass\": $npass, \"fail\": $nfail, \"skip\": $nskip, \"retried_runs\": $retries}"
+  echo "}"
+} >"$json.tmp"
+mv "$json.tmp" "$json"
+if command -v python3 >/dev/null && python3 -c 'import json' 2>/dev/null; then
+  python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$json" ||
+    die "the JSON written is not valid: $json"
+fi
+
+# --- the table
+{
+  printf 'ben-prep benchmark: %d patch pairs, %d repetitions (medians), warm page cache,\n' "$N" "$R"
+  printf 'shards (%d records each) written to %s, deleted after each run.\n' "$rps" \
+    "$([[ $out_kind == tmpfs ]] && echo "tmpfs (/dev/shm): the disk is not measured" || echo "the work folder on disk")"
+  printf 'machine: %s cores, %s, %s, GDAL %s, %s\n' \
+    "$ncpu" "$cpu_model" "$kernel" "${gdal_version:-?}" "${mpi_version:-?}"
+  printf 'other processes used %s cores on average during the timed runs%s\n\n' "$(fmt "$others_cores" %.2f)" \
+    "$(awk -v x="$others_cores" 'BEGIN { if (x > 0.1) print " (NOISY: not a quiet machine)"; else print " (quiet)" }')"
+  printf '%-34s %9s %11s %10s %10s %13s\n' "run (wall time of the command)" "median s" "patches/s" "MB/s in" "MB/s out" "in-process/s"
+  row() { printf '%-34s %9s %11s %10s %10s %13s\n' "$1" "$(fmt "${med[$2]}" %.3f)" \
+    "$(fmt "${pps[$2]}" %.0f)" "$(fmt "${mbin[$2]}" %.0f)" "$(fmt "${mbout[$2]}" %.0f)" "$(fmt "${ppsin[$2]}" %.0f)"; }
+  row "GDAL read floor (14 files/pair)" floor
+  row "ben-prep, 1 worker (-np 2)" w1
+  row "ben-prep, 2 workers (-np 3)" w2
+  [[ -n ${med[w1z]:-} ]] && row "ben-prep, 1 worker, ${comp_args[*]}" w1z
+  printf '%-34s %9s\n' "mpirun start+stop (dry run, -np 2)" "$(fmt "${med[launch]}" %.3f)"
+  printf 'files read per pair: floor 14 (the band files, no labels), ben-prep 15 (also the S1 JSON)\n'
+  printf 'in-process (the programs'"'"' own clocks, without process/MPI start-up): 1 worker / floor %s,\n' \
+    "$(fmt "$r_floor_in" %.2fx)"
+  printf '  2 workers / 1 worker %s\n\n' "$(fmt "$r_scaling_in" %.2fx)"
+  printf 'system calls: worker %s per input file (%s in all, %s of them start-up/shut-down;\n' \
+    "$(fmt "$sc_conv_pf" %.2f)" "$sc_conv" "$sc_fixed"
+  printf '  %s per file without those), floor %s per band file (%s in all)\n' \
+    "$(fmt "$sc_conv_net_pf" %.2f)" "$(fmt "$sc_floor_pf" %.2f)" "$sc_floor"
+  if ((have_time)); then
+    for m in $mem_sizes; do
+      printf 'peak RSS, N=%-6s one worker: rank 0 %6s MB, worker %6s MB\n' "$m" \
+        "$(fmt "${mem0[$m]}" %.1f)" "$(fmt "${mem1[$m]}" %.1f)"
+    done
+    printf 'peak RSS, N=%-6s two workers: rank 0 %5s MB, worker %6s MB\n' "$N" \
+      "$(fmt "$w2_mem0" %.1f)" "$(fmt "$w2_memw" %.1f)"
+    printf 'peak RSS of an idle worker rank (dry run: MPI, GDAL and other libraries): %s MB\n' \
+      "$(fmt "$mem_base" %.1f)"
+    printf 'rank 0 CPU share, two workers: %s%% (%s%% net of MPI start-up)\n' \
+      "$(fmt "$cpu0" %.1f)" "$(fmt "$cpu0_net" %.1f)"
+  fi
+  [[ $comp_ms != null ]] && printf 'compression cost: %s ms per patch (one worker)\n' "$(fmt "$comp_ms" %.2f)"
+  printf '\n%-52s %10s %10s  %s\n' "target" "measured" "target" "result"
+  trow() { printf '%-52s %10s %10s  %s\n' "$1" "$2" "$3" "$4"; }
+  trow "one worker / GDAL read floor" "$(fmt "$r_floor" %.2fx)" ">= ${T_FLOOR_RATIO}x" "$st_floor"
+  trow "one worker / Python reference (45 patches/s)" "$(fmt "$r_python" %.1fx)" ">= ${T_PYTHON_RATIO}x" "$st_python"
+  trow "system calls per input file (worker)" "$(fmt "$sc_conv_pf" %.2f)" "<= $T_SYSCALLS" "$st_sys"
+  trow "two workers / one worker" "$(fmt "$r_scaling" %.2fx)" ">= ${T_SCALING}x" "$st_scale"
+  trow "worker peak RSS (N = ${mem_sizes// /, })" "$(fmt "$worker_peak" '%.1f MB')" "<= $T_WORKER_MB MB" "$st_wmem"
+  trow "worker peak RSS growth, N = $mem_small -> $mem_large" "$(fmt "$worker_growth" %+.1f%%)" "<= ${T_WORKER_GROWTH}%" "$st_wgrow"
+  trow "rank 0 peak RSS, --dry-run official splits" "$(fmt "$mem_dry0" '%.1f MB')" "<= $T_RANK0_MB MB" "$st_r0mem"
+  trow "rank 0 CPU share, two workers" "$(fmt "$cpu0" %.1f%%)" "< ${T_RANK0_CPU}%" "$st_cpu"
+  printf '\n%d targets met, %d missed, %d not measured; %d s in all\n' "$npass" "$nfail" "$nskip" \
+    $((finished_epoch - started_epoch))
+  ((retries == 0)) || printf 'WARNING: %d failed run(s) were repeated (logs/*.failed)\n' "$retries"
+} | tee "$table_file"
+if ((nfail)); then
+  echo
+  echo "MISSED TARGETS:"
+  awk -v x="$others_cores" 'BEGIN { exit !(x > 0.1) }' &&
+    echo "  (other processes used $others_cores cores during the timed runs: speed figures are not reliable)"
+  names=("one worker / GDAL read floor" "one worker / Python reference" "system calls per input file"
+    "two workers / one worker" "worker peak RSS" "worker peak RSS growth with N"
+    "rank 0 peak RSS on the official dry run" "rank 0 CPU share")
+  for i in "${!statuses[@]}"; do
+    [[ ${statuses[i]} == FAIL ]] && echo "  FAIL: ${names[i]}"
+  done
+fi
+echo
+echo "bench: figures in $json (table in $table_file, logs in $logs)"
+exit 0
