@@ -15,7 +15,7 @@ const char *bp_version(void) { return BENPREP_VERSION; }
 
 enum opt_id {
     OPT_R1, OPT_R2, OPT_OUT, OPT_SPLITS, OPT_LIBRARY, OPT_UPDATE_JSON,
-    OPT_RPS, OPT_MAX_FAILURES, OPT_RESUME, OPT_FORCE, OPT_DECODER, OPT_PROGRESS, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_HELP, OPT_VERSION
+    OPT_RPS, OPT_MAX_FAILURES, OPT_RESUME, OPT_FORCE, OPT_DECODER, OPT_PROGRESS, OPT_EXCLUDE, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_HELP, OPT_VERSION
 };
 
 enum opt_arg { ARG_NONE, ARG_ONE, ARG_LIST };
@@ -32,14 +32,17 @@ struct opt {
 /* The one table behind both the parser and --help. */
 static const struct opt options[] = {
     {OPT_R1, "-r1", "--root_folder_s1", ARG_ONE, "DIR",
-     "folder holding the BigEarthNet-S1 patch folders (BigEarthNet-S1-v1.0)"},
+     "folder holding the BigEarthNet-S1 patch folders (BigEarthNet-S1-v1.0); "
+     "not needed for S2-only split files"},
     {OPT_R2, "-r2", "--root_folder_s2", ARG_ONE, "DIR",
      "folder holding the BigEarthNet-S2 patch folders (BigEarthNet-v1.0)"},
     {OPT_OUT, "-o", "--out_folder", ARG_ONE, "DIR",
      "output folder for the shards and manifest.json (created if missing)"},
     {OPT_SPLITS, "-n", "--splits", ARG_LIST, "CSV...",
-     "one or more split files with \"S2name,S1name\" rows; the split is "
-     "named after the file (train.csv -> train)"},
+     "one or more split files with \"S2name,S1name\" rows (MM records), or "
+     "all with one S2 name per row (S2-only records: the 12 bands, the "
+     "labels from the S2 JSON and patch_name); the split is named after the "
+     "file (train.csv -> train)"},
     {OPT_LIBRARY, "-l", "--library", ARG_ONE, "NAME",
      "output library; only \"tensorflow\" (the default) is supported"},
     {OPT_UPDATE_JSON, NULL, "--update_json", ARG_NONE, NULL,
@@ -63,6 +66,10 @@ static const struct opt options[] = {
      "how band files are decoded: auto (default) reads the archive's own "
      "layout (one uncompressed striped band) directly and gives every other "
      "file to GDAL; gdal gives every file to GDAL. The records are the same"},
+    {OPT_EXCLUDE, NULL, "--exclude", ARG_LIST, "LIST...",
+     "leave out the patches named in these lists (one S2 name per row, like "
+     "the official seasonal-snow and cloud lists); the manifest says how "
+     "many rows each list removed from each split"},
     {OPT_PROGRESS, NULL, "--progress", ARG_ONE, "SECONDS",
      "rank 0 reports patches done, rate, MB/s and time left every SECONDS "
      "(default 30; 0 for none)"},
@@ -195,8 +202,11 @@ void bp_config_free(struct bp_config *cfg)
     if (!cfg)
         return;
     free(cfg->splits);
+    free(cfg->excludes);
     cfg->splits = NULL;
+    cfg->excludes = NULL;
     cfg->nsplits = 0;
+    cfg->nexcludes = 0;
 }
 
 enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
@@ -209,7 +219,8 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
     cfg->argc = argc;
     cfg->argv = argv;
     cfg->splits = calloc((size_t)(argc > 0 ? argc : 1), sizeof *cfg->splits);
-    if (!cfg->splits)
+    cfg->excludes = calloc((size_t)(argc > 0 ? argc : 1), sizeof *cfg->excludes);
+    if (!cfg->splits || !cfg->excludes)
         return usage(err, "%s", "out of memory");
     enum bp_cli_result rc = BP_CLI_USAGE;
 
@@ -252,15 +263,18 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
         case OPT_OUT:
             cfg->out_dir = value;
             break;
-        case OPT_SPLITS: {
-            size_t before = cfg->nsplits;
+        case OPT_SPLITS:
+        case OPT_EXCLUDE: {
+            const char **list = o->id == OPT_SPLITS ? cfg->splits : cfg->excludes;
+            size_t *n = o->id == OPT_SPLITS ? &cfg->nsplits : &cfg->nexcludes;
+            size_t before = *n;
             if (eq && eq[1])
-                cfg->splits[cfg->nsplits++] = eq + 1;
+                list[(*n)++] = eq + 1;
             while (i + 1 < argc && argv[i + 1][0] != '-')
-                cfg->splits[cfg->nsplits++] = argv[++i];
-            if (cfg->nsplits == before) {
+                list[(*n)++] = argv[++i];
+            if (*n == before) {
                 rc = usage(err, "option '%s' needs one or more CSV files",
-                           "--splits");
+                           o->long_name);
                 goto fail;
             }
             break;
@@ -357,8 +371,8 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
         goto fail;
     }
     if (!cfg->dry_run) {
-        const char *missing = !cfg->root_s1   ? "-r1/--root_folder_s1"
-                              : !cfg->root_s2 ? "-r2/--root_folder_s2"
+        /* -r1 is checked once the split files show MM rows. */
+        const char *missing = !cfg->root_s2   ? "-r2/--root_folder_s2"
                               : !cfg->out_dir ? "-o/--out_folder"
                                               : NULL;
         if (missing) {

@@ -116,10 +116,20 @@ int bp_split_parse(const char *path, char *text, size_t len,
         size_t ncols = 1;
         for (char *c = comma; c; c = memchr(c + 1, ',', linelen - (size_t)(c + 1 - start)))
             ncols++;
-        if (ncols != 2) {
+        /* The first row decides: "S2name,S1name" (MM) or "S2name". */
+        if (out->columns == 0 && (ncols == 1 || ncols == 2))
+            out->columns = (int)ncols;
+        if (ncols != (size_t)(out->columns ? out->columns : 2)) {
             problem = "wrong number of columns";
-            snprintf(detail, sizeof detail,
-                     " (%zu, expected 2: S2name,S1name)", ncols);
+            snprintf(detail, sizeof detail, " (%zu, expected %s)", ncols,
+                     out->columns == 1 ? "1: S2name as in the rows above"
+                                       : "2: S2name,S1name");
+        } else if (ncols == 1) {
+            const char *p2 = bp_name_problem(start, linelen);
+            if (p2) {
+                problem = p2;
+                snprintf(detail, sizeof detail, " in the S2 column");
+            }
         } else {
             size_t s2len = (size_t)(comma - start);
             size_t s1len = linelen - s2len - 1;
@@ -139,10 +149,14 @@ int bp_split_parse(const char *path, char *text, size_t len,
             errors++;
             continue;
         }
-        *comma = '\0';
         struct bp_row *r = &out->rows[out->nrows++];
         r->s2 = (uint64_t)(start - text);
-        r->s1 = (uint64_t)(comma + 1 - text);
+        if (comma) {
+            *comma = '\0';
+            r->s1 = (uint64_t)(comma + 1 - text);
+        } else {
+            r->s1 = (uint64_t)(start + linelen - text); /* "" */
+        }
         r->line = line;
     }
     if (errors > MAX_REPORTED)

@@ -24,8 +24,24 @@ static json_object *hex32(uint32_t v)
     return json_object_new_string(buf);
 }
 
+/* A list of split or exclusion files by name, rows, size and CRC-32C. */
+static json_object *files_identity(const struct bp_split *f, size_t n,
+                                   const char *key)
+{
+    json_object *arr = json_object_new_array();
+    for (size_t s = 0; s < n; s++) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, key, json_object_new_string(f[s].name));
+        json_object_object_add(o, "rows", json_object_new_int64((int64_t)f[s].nrows));
+        json_object_object_add(o, "bytes", json_object_new_int64((int64_t)f[s].text_len));
+        json_object_object_add(o, "crc32c", hex32(f[s].crc32c));
+        json_object_array_add(arr, o);
+    }
+    return arr;
+}
+
 json_object *bp_run_identity(const struct bp_config *cfg,
-                             const struct bp_split *splits, size_t nsplits)
+                             const struct bp_inputs *in)
 {
     json_object *id = json_object_new_object();
     json_object_object_add(id, "version", json_object_new_string(bp_version()));
@@ -38,16 +54,9 @@ json_object *bp_run_identity(const struct bp_config *cfg,
                            json_object_new_string(cfg->root_s1 ? cfg->root_s1 : ""));
     json_object_object_add(id, "root_folder_s2",
                            json_object_new_string(cfg->root_s2 ? cfg->root_s2 : ""));
-    json_object *arr = json_object_new_array();
-    for (size_t s = 0; s < nsplits; s++) {
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "split", json_object_new_string(splits[s].name));
-        json_object_object_add(o, "rows", json_object_new_int64((int64_t)splits[s].nrows));
-        json_object_object_add(o, "bytes", json_object_new_int64((int64_t)splits[s].text_len));
-        json_object_object_add(o, "crc32c", hex32(splits[s].crc32c));
-        json_object_array_add(arr, o);
-    }
-    json_object_object_add(id, "splits", arr);
+    json_object_object_add(id, "splits", files_identity(in->splits, in->nsplits, "split"));
+    json_object_object_add(id, "exclude",
+                           files_identity(in->excludes, in->nexcludes, "list"));
     return id;
 }
 
@@ -66,6 +75,25 @@ static void copy_field(json_object *to, const char *key, json_object *from)
         json_object_object_add(to, key, json_object_get(from));
 }
 
+/* The identity fields of a manifest's list of input files. */
+static json_object *files_from_manifest(json_object *files, const char *key)
+{
+    json_object *arr = json_object_new_array();
+    size_t n = files && json_object_is_type(files, json_type_array)
+                   ? json_object_array_length(files)
+                   : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *in = json_object_array_get_idx(files, i), *v;
+        json_object *o = json_object_new_object();
+        const char *keys[] = {key, "rows", "bytes", "crc32c"};
+        for (size_t k = 0; k < 4; k++)
+            if (json_object_object_get_ex(in, keys[k], &v))
+                json_object_object_add(o, keys[k], json_object_get(v));
+        json_object_array_add(arr, o);
+    }
+    return arr;
+}
+
 json_object *bp_manifest_identity(json_object *m)
 {
     json_object *splits = get2(m, "inputs", "splits");
@@ -79,17 +107,9 @@ json_object *bp_manifest_identity(json_object *m)
     copy_field(id, "update_json", get2(m, "options", "update_json"));
     copy_field(id, "root_folder_s1", get2(m, "inputs", "root_folder_s1"));
     copy_field(id, "root_folder_s2", get2(m, "inputs", "root_folder_s2"));
-    json_object *arr = json_object_new_array();
-    for (size_t i = 0; i < json_object_array_length(splits); i++) {
-        json_object *in = json_object_array_get_idx(splits, i), *v;
-        json_object *o = json_object_new_object();
-        const char *keys[] = {"split", "rows", "bytes", "crc32c"};
-        for (size_t k = 0; k < 4; k++)
-            if (json_object_object_get_ex(in, keys[k], &v))
-                json_object_object_add(o, keys[k], json_object_get(v));
-        json_object_array_add(arr, o);
-    }
-    json_object_object_add(id, "splits", arr);
+    json_object_object_add(id, "splits", files_from_manifest(splits, "split"));
+    json_object_object_add(id, "exclude",
+                           files_from_manifest(get2(m, "inputs", "exclude"), "list"));
     return id;
 }
 

@@ -1,6 +1,7 @@
 /* ben-prep: MPI up, parse, run, MPI down, exit with the agreed status. */
 #include <mpi.h>
 #include <stdio.h>
+#include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -9,6 +10,19 @@
 #include "benprep/log.h"
 #include "benprep/run.h"
 #include "benprep/status.h"
+#include "benprep/verify.h"
+
+/* Whether the converter's parser stopped at --help (not --version). */
+static int asked_for_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--version") == 0)
+            return 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    }
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -26,12 +40,25 @@ int main(int argc, char **argv)
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 
+    /* "ben-prep verify OUT ...": the verifier parses its own options. */
+    if (argc > 1 && strcmp(argv[1], "verify") == 0) {
+        int code = bp_verify_main(argc - 1, argv + 1, MPI_COMM_WORLD);
+        if (code < 0)
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        fflush(stdout);
+        MPI_Finalize();
+        return code;
+    }
+
     /* Every rank parses the same command line; only rank 0 prints. */
     struct bp_config cfg;
     enum bp_cli_result cli = bp_cli_parse(argc, argv, &cfg,
                                           rank == 0 ? stdout : NULL,
                                           rank == 0 ? stderr : NULL);
     int exit_code = cli == BP_CLI_USAGE ? 2 : 0;
+    if (cli == BP_CLI_EXIT && rank == 0 && asked_for_help(argc, argv))
+        printf("\nCheck an output: ben-prep verify OUT [--deep S1_ROOT "
+               "S2_ROOT] (see ben-prep verify --help)\n");
     if (cli == BP_CLI_RUN) {
         int level = BP_LOG_INFO + cfg.verbosity;
         bp_log_setup(rank, level < BP_LOG_ERROR ? BP_LOG_ERROR : level);

@@ -88,7 +88,7 @@ static json_object *feature_spec(const char *type, int n)
 }
 
 /* The record layout, for readers building their parse spec. */
-static json_object *schema(void)
+static json_object *schema(int s2_only)
 {
     json_object *f = json_object_new_object();
     for (int b = 0; b < BP_S2_BANDS; b++)
@@ -99,20 +99,30 @@ static json_object *schema(void)
                            feature_spec("string", -1));
     json_object_object_add(f, "BigEarthNet-19_labels_multi_hot",
                            feature_spec("int64", BP_LABELS19));
-    json_object_object_add(f, "VH", feature_spec("float32", BP_S1_SIDE * BP_S1_SIDE));
-    json_object_object_add(f, "VV", feature_spec("float32", BP_S1_SIDE * BP_S1_SIDE));
-    json_object_object_add(f, "patch_name_s1", feature_spec("string", 1));
-    json_object_object_add(f, "patch_name_s2", feature_spec("string", 1));
+    if (s2_only) {
+        json_object_object_add(f, "patch_name", feature_spec("string", 1));
+    } else {
+        json_object_object_add(f, "VH", feature_spec("float32", BP_S1_SIDE * BP_S1_SIDE));
+        json_object_object_add(f, "VV", feature_spec("float32", BP_S1_SIDE * BP_S1_SIDE));
+        json_object_object_add(f, "patch_name_s1", feature_spec("string", 1));
+        json_object_object_add(f, "patch_name_s2", feature_spec("string", 1));
+    }
 
     json_object *s = json_object_new_object();
     json_object_object_add(s, "name",
-                           json_object_new_string("bigearthnet-mm-19"));
+                           json_object_new_string(s2_only ? "bigearthnet-s2-19"
+                                                          : "bigearthnet-mm-19"));
     json_object_object_add(
         s, "description",
         json_object_new_string(
-            "one tf.train.Example per CSV row: Sentinel-2 bands B01-B12 and "
-            "B8A as int64 (uint16 reflectance, row-major), Sentinel-1 VV and "
-            "VH as float32 (dB), 19-class labels as names and multi-hot"));
+            s2_only ? "one tf.train.Example per CSV row: Sentinel-2 bands "
+                      "B01-B12 and B8A as int64 (uint16 reflectance, "
+                      "row-major), 19-class labels (from the S2 JSON) as "
+                      "names and multi-hot, patch_name"
+                    : "one tf.train.Example per CSV row: Sentinel-2 bands "
+                      "B01-B12 and B8A as int64 (uint16 reflectance, "
+                      "row-major), Sentinel-1 VV and VH as float32 (dB), "
+                      "19-class labels as names and multi-hot"));
     json_object_object_add(s, "compression", json_object_new_string("none"));
     json_object *names = json_object_new_array();
     for (int i = 0; i < BP_LABELS19; i++)
@@ -130,13 +140,15 @@ static void iso_time(time_t t, char *buf, size_t size)
 }
 
 int bp_manifest_write(const struct bp_config *cfg,
-                      const struct bp_split *splits, size_t nsplits,
+                      const struct bp_inputs *in,
                       const struct bp_plan *plan,
                       const struct bp_chunk_result *results,
                       const struct bp_stats *chunk_stats,
                       const struct bp_skip *skips, size_t nskips,
                       const struct bp_run_facts *facts)
 {
+    const struct bp_split *splits = in->splits;
+    size_t nsplits = in->nsplits;
     json_object *root = json_object_new_object();
     json_object *tool = json_object_new_object();
     json_object_object_add(tool, "name", json_object_new_string("ben-prep"));
@@ -157,7 +169,7 @@ int bp_manifest_write(const struct bp_config *cfg,
 
     json_object *inputs = json_object_new_object();
     json_object_object_add(inputs, "root_folder_s1",
-                           json_object_new_string(cfg->root_s1));
+                           json_object_new_string(cfg->root_s1 ? cfg->root_s1 : ""));
     json_object_object_add(inputs, "root_folder_s2",
                            json_object_new_string(cfg->root_s2));
     json_object *csvs = json_object_new_array();
@@ -166,13 +178,38 @@ int bp_manifest_write(const struct bp_config *cfg,
         json_object_object_add(c, "split", json_object_new_string(splits[s].name));
         json_object_object_add(c, "path", json_object_new_string(splits[s].path));
         json_object_object_add(c, "rows", json_object_new_int64((int64_t)splits[s].nrows));
+        uint64_t excluded = 0;
+        for (size_t l = 0; l < in->nexcludes; l++)
+            excluded += in->removed[l * nsplits + s];
+        json_object_object_add(c, "excluded", json_object_new_int64((int64_t)excluded));
         json_object_object_add(c, "bytes", json_object_new_int64((int64_t)splits[s].text_len));
         json_object_object_add(c, "crc32c", hex32(splits[s].crc32c));
         json_object_array_add(csvs, c);
     }
     json_object_object_add(inputs, "splits", csvs);
+    json_object *excl = json_object_new_array();
+    for (size_t l = 0; l < in->nexcludes; l++) {
+        const struct bp_split *x = &in->excludes[l];
+        json_object *c = json_object_new_object();
+        json_object_object_add(c, "list", json_object_new_string(x->name));
+        json_object_object_add(c, "path", json_object_new_string(x->path));
+        json_object_object_add(c, "rows", json_object_new_int64((int64_t)x->nrows));
+        json_object_object_add(c, "bytes", json_object_new_int64((int64_t)x->text_len));
+        json_object_object_add(c, "crc32c", hex32(x->crc32c));
+        json_object *removed = json_object_new_object();
+        for (size_t s = 0; s < nsplits; s++)
+            json_object_object_add(
+                removed, splits[s].name,
+                json_object_new_int64((int64_t)in->removed[l * nsplits + s]));
+        json_object_object_add(c, "removed", removed);
+        json_object_array_add(excl, c);
+    }
+    json_object_object_add(inputs, "exclude", excl);
     json_object_object_add(root, "inputs", inputs);
-    json_object_object_add(root, "record", schema());
+    int s2_only = 0;
+    for (size_t s = 0; s < nsplits; s++)
+        s2_only |= splits[s].columns == 1;
+    json_object_object_add(root, "record", schema(s2_only));
 
     json_object *out = json_object_new_object();
     uint64_t total_records = 0, total_bytes = 0, total_shards = 0;

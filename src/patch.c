@@ -305,6 +305,18 @@ int bp_reader_read(struct bp_reader *r, const char *s2_name,
             return rc;
         out->s2[b] = r->s2[b];
     }
+    if (!s1_name || !*s1_name) {
+        /* S2 only: the labels come from the S2 patch's JSON. */
+        out->s1_name = NULL;
+        out->vv = out->vh = NULL;
+        rc = make_path(r, r->root_s2, s2_name, "_labels_metadata.json", why);
+        if (rc != BP_OK)
+            return rc;
+        long len = read_whole(r, why);
+        if (len < 0)
+            return BP_INPUT;
+        return parse_labels(r, (size_t)len, NULL, out->multi_hot, why);
+    }
     rc = read_band(r, r->root_s1, s1_name, "_VV.tif", BP_S1_SIDE, GDT_Float32,
                    r->vv, why);
     if (rc == BP_OK)

@@ -93,6 +93,8 @@ static int check_column(const struct bp_split *splits, size_t nsplits,
         for (size_t r = 0; r < splits[s].nrows; r++) {
             struct slot me = {(uint32_t)s + 1, (uint32_t)r};
             const char *name = row_name(splits, me, column);
+            if (!*name)
+                continue; /* S2-only rows have no S1 name */
             size_t i = (size_t)hash_name(name) & (cap - 1);
             while (table[i].split) {
                 if (strcmp(row_name(splits, table[i], column), name) == 0)
@@ -134,5 +136,52 @@ int bp_plan_check_unique(const struct bp_split *splits, size_t nsplits)
                  repeats, repeats == 1 ? "" : "s");
         return BP_CSV;
     }
+    return BP_OK;
+}
+
+int bp_plan_exclude(struct bp_split *splits, size_t nsplits,
+                    const struct bp_split *lists, size_t nlists,
+                    uint64_t *removed)
+{
+    size_t total = 0;
+    for (size_t l = 0; l < nlists; l++)
+        total += lists[l].nrows;
+    memset(removed, 0, nlists * nsplits * sizeof *removed);
+    size_t cap = 16;
+    while (cap < 2 * total)
+        cap *= 2;
+    struct slot *table = calloc(cap, sizeof *table);
+    if (!table)
+        return BP_NOMEM;
+    for (size_t l = 0; l < nlists; l++)
+        for (size_t r = 0; r < lists[l].nrows; r++) {
+            const char *name = bp_row_s2(&lists[l], r);
+            size_t i = (size_t)hash_name(name) & (cap - 1);
+            while (table[i].split &&
+                   strcmp(bp_row_s2(&lists[table[i].split - 1], table[i].row),
+                          name) != 0)
+                i = (i + 1) & (cap - 1);
+            if (!table[i].split)
+                table[i] = (struct slot){(uint32_t)l + 1, (uint32_t)r};
+        }
+    for (size_t s = 0; s < nsplits; s++) {
+        struct bp_split *sp = &splits[s];
+        size_t keep = 0;
+        for (size_t r = 0; r < sp->nrows; r++) {
+            const char *name = bp_row_s2(sp, r);
+            size_t i = (size_t)hash_name(name) & (cap - 1);
+            while (table[i].split &&
+                   strcmp(bp_row_s2(&lists[table[i].split - 1], table[i].row),
+                          name) != 0)
+                i = (i + 1) & (cap - 1);
+            if (table[i].split) {
+                removed[(table[i].split - 1) * nsplits + s]++;
+                continue;
+            }
+            sp->rows[keep++] = sp->rows[r];
+        }
+        sp->nrows = keep;
+    }
+    free(table);
     return BP_OK;
 }

@@ -441,6 +441,10 @@ struct coordinator {
     struct bp_journal *journal;
     struct buffer work;
     int complete;  /* --resume found a finished output: nothing to do */
+    int s2_only;   /* one-column split files: S2-only records */
+    struct bp_split *excl; /* --exclude lists */
+    size_t nexcl;
+    uint64_t *removed;     /* rows list l removed from split s */
     double t0;
     time_t started;
     uint64_t done_records, done_bytes, kept_records;
@@ -874,6 +878,13 @@ static int scan_output(const char *dir, int remove, struct earlier *e)
     return status;
 }
 
+static struct bp_inputs inputs_of(const struct coordinator *co)
+{
+    struct bp_inputs in = {co->splits, co->nsplits, co->excl, co->nexcl,
+                           co->removed};
+    return in;
+}
+
 /* Take in the journal of an interrupted run: its finished chunks. */
 static int apply_journal(struct coordinator *co, json_object *entries)
 {
@@ -944,7 +955,8 @@ static int prepare_output(struct coordinator *co)
     if (cfg->force && (status = scan_output(cfg->out_dir, 1, &e)) != BP_OK)
         return status;
 
-    json_object *identity = bp_run_identity(cfg, co->splits, co->nsplits);
+    struct bp_inputs in = inputs_of(co);
+    json_object *identity = bp_run_identity(cfg, &in);
     json_object *old_id = NULL, *entries = NULL;
     if (cfg->resume && e.journal) {
         status = bp_journal_load(cfg->out_dir, &old_id, &entries);
@@ -1021,6 +1033,47 @@ static void print_plan(const struct coordinator *co)
     fflush(stdout);
 }
 
+/* Rank 0: read the --exclude lists and take their rows out of the splits. */
+static int load_exclusions(struct coordinator *co)
+{
+    const struct bp_config *cfg = co->cfg;
+    if (cfg->nexcludes == 0)
+        return BP_OK;
+    co->excl = calloc(cfg->nexcludes, sizeof *co->excl);
+    co->removed = calloc(cfg->nexcludes * (co->nsplits ? co->nsplits : 1),
+                         sizeof *co->removed);
+    if (!co->excl || !co->removed)
+        return BP_NOMEM;
+    int status = BP_OK;
+    for (size_t l = 0; l < cfg->nexcludes; l++) {
+        int rc = bp_split_load(cfg->excludes[l], &co->excl[co->nexcl]);
+        if (rc == BP_OK && co->excl[co->nexcl].columns == 2) {
+            BP_ERROR("%s: an exclusion list has one S2 name per row, not "
+                     "S2name,S1name",
+                     cfg->excludes[l]);
+            bp_split_free(&co->excl[co->nexcl]);
+            rc = BP_CSV;
+        }
+        if (rc != BP_OK) {
+            status = worse(status, rc);
+            continue;
+        }
+        co->nexcl++;
+    }
+    if (status != BP_OK)
+        return status;
+    status = bp_plan_exclude(co->splits, co->nsplits, co->excl, co->nexcl,
+                             co->removed);
+    for (size_t l = 0; status == BP_OK && l < co->nexcl; l++) {
+        uint64_t total = 0;
+        for (size_t s = 0; s < co->nsplits; s++)
+            total += co->removed[l * co->nsplits + s];
+        BP_INFO("%s: %zu names, %llu rows left out", co->excl[l].path,
+                co->excl[l].nrows, (unsigned long long)total);
+    }
+    return status;
+}
+
 /* Rank 0: read the split files, plan, prepare the output. */
 static int prepare(struct coordinator *co)
 {
@@ -1048,6 +1101,33 @@ static int prepare(struct coordinator *co)
                          co->splits[i].name);
                 return BP_USAGE;
             }
+    int columns = 0;
+    for (size_t i = 0; i < co->nsplits; i++) {
+        int c = co->splits[i].columns;
+        if (c && columns && c != columns) {
+            BP_ERROR("%s has %s rows, but other split files have %s rows; "
+                     "give only MM split files (S2name,S1name) or only "
+                     "S2-only ones (S2name)",
+                     co->splits[i].path, c == 1 ? "one-column" : "two-column",
+                     c == 1 ? "two-column" : "one-column");
+            return BP_USAGE;
+        }
+        columns = c ? c : columns;
+    }
+    co->s2_only = columns == 1;
+    if (!cfg->dry_run && !co->s2_only && !cfg->root_s1) {
+        BP_ERROR("missing -r1/--root_folder_s1: the split files have "
+                 "S2name,S1name rows");
+        return BP_USAGE;
+    }
+    if (co->s2_only && cfg->update_json) {
+        BP_ERROR("--update_json adds labels to S1 JSON files; S2-only split "
+                 "files have no S1 patches");
+        return BP_USAGE;
+    }
+    status = load_exclusions(co);
+    if (status != BP_OK)
+        return status;
     status = bp_plan_check_unique(co->splits, co->nsplits);
     if (status != BP_OK)
         return status;
@@ -1081,6 +1161,10 @@ static void coordinator_free(struct coordinator *co)
     free(co->results);
     free(co->journaled);
     free(co->chunk_stats);
+    for (size_t i = 0; i < co->nexcl; i++)
+        bp_split_free(&co->excl[i]);
+    free(co->excl);
+    free(co->removed);
     for (size_t i = 0; i < co->nskips; i++) {
         free(co->skips[i].file);
         free(co->skips[i].reason);
@@ -1118,7 +1202,8 @@ static int finish(struct coordinator *co, int status)
         if (co->nskips)
             qsort(co->skips, co->nskips, sizeof *co->skips, skip_order);
         struct bp_run_facts facts = {co->nranks, co->started, seconds};
-        status = bp_manifest_write(cfg, co->splits, co->nsplits, &co->plan,
+        struct bp_inputs in = inputs_of(co);
+        status = bp_manifest_write(cfg, &in, &co->plan,
                                    co->results, co->chunk_stats, co->skips,
                                    co->nskips, &facts);
     }

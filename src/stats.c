@@ -109,10 +109,12 @@ void bp_stats_add_pair(struct bp_stats *s, const struct bp_pair *pair)
         moments_merge(&s->band[b], &m);
     }
     size_t pixels = (size_t)BP_S1_SIDE * BP_S1_SIDE;
-    moments_f32(&m, pair->vv, pixels);
-    moments_merge(&s->band[BP_S2_BANDS], &m);
-    moments_f32(&m, pair->vh, pixels);
-    moments_merge(&s->band[BP_S2_BANDS + 1], &m);
+    if (pair->vv) {
+        moments_f32(&m, pair->vv, pixels);
+        moments_merge(&s->band[BP_S2_BANDS], &m);
+        moments_f32(&m, pair->vh, pixels);
+        moments_merge(&s->band[BP_S2_BANDS + 1], &m);
+    }
     for (int i = 0; i < BP_LABELS19; i++)
         s->labels[i] += pair->multi_hot[i];
     s->patches++;
@@ -134,6 +136,8 @@ json_object *bp_stats_to_json(const struct bp_stats *s)
     json_object *bands = json_object_new_object();
     for (int b = 0; b < BP_STATS_BANDS; b++) {
         const struct bp_moments *m = &s->band[b];
+        if (m->n == 0 && b >= BP_S2_BANDS)
+            continue; /* S2 only: no VV, VH */
         json_object *j = json_object_new_object();
         json_object_object_add(j, "count", json_object_new_int64((int64_t)m->n));
         if (m->n) {

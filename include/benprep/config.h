@@ -15,6 +15,8 @@ struct bp_config {
     const char *out_dir;  /* -o: output folder */
     const char **splits;  /* -n: split CSV paths (owned array, borrowed strings) */
     size_t nsplits;
+    const char **excludes; /* --exclude: lists of S2 names to leave out */
+    size_t nexcludes;
     const char *library;  /* -l: only "tensorflow" */
     uint32_t records_per_shard;
     uint64_t max_failures; /* bad patches skipped before the run fails */

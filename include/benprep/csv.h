@@ -2,7 +2,9 @@
  * csv.h - split CSV files: one patch pair per row.
  *
  * MM split files have rows "S2name,S1name", no header, CRLF or LF line ends,
- * with or without a final line end. A split's name is its file name up to
+ * with or without a final line end. S2-only split files have one S2 name
+ * per row; the first row decides which kind a file is, and every row must
+ * then have that many columns. In an S2-only file a row's S1 name is "". A split's name is its file name up to
  * the first '.' (train.csv -> "train"). The whole file is kept in memory and
  * the names are NUL-terminated in place, so a row costs only its offsets.
  *
@@ -34,6 +36,8 @@ struct bp_split {
     uint32_t crc32c;   /* CRC-32C of the file as read, to identify it */
     struct bp_row *rows; /* owned */
     size_t nrows;
+    int columns;         /* 2: MM rows "S2name,S1name"; 1: S2-only rows;
+                            0: no rows */
 };
 
 /* Why a patch name is unusable as a folder name under an archive root

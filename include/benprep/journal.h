@@ -3,7 +3,8 @@
  *
  * OUT/ben-prep.journal is a text file of JSON lines, written by rank 0 only.
  * The first line identifies the run (tool version, options that shape the
- * output, archive roots and the split files' sizes and CRC-32C); each
+ * output, archive roots, the split files' and exclusion lists' sizes and
+ * CRC-32C); each
  * further line records one finished shard: its plan index, name, records,
  * bytes, CRC-32C and the patches it skipped. Every line is fsynced before
  * the shard is renamed to its final name, so a shard under a final name is
@@ -18,13 +19,14 @@
 
 #include "benprep/config.h"
 #include "benprep/csv.h"
+#include "benprep/plan.h"
 
 #define BP_JOURNAL_NAME "ben-prep.journal"
 
 /* The identity of a run: what must be equal for --resume to continue it.
  * A new json-c object; the caller puts it. */
 json_object *bp_run_identity(const struct bp_config *cfg,
-                             const struct bp_split *splits, size_t nsplits);
+                             const struct bp_inputs *in);
 
 /* The identity a manifest records (its tool, options and inputs), for
  * comparing a finished output with a new command line. NULL if the

@@ -48,7 +48,7 @@ struct bp_run_facts {
 
 /* Write OUT/manifest.json. Returns BP_OK, or BP_OUTPUT (logged). */
 int bp_manifest_write(const struct bp_config *cfg,
-                      const struct bp_split *splits, size_t nsplits,
+                      const struct bp_inputs *in,
                       const struct bp_plan *plan,
                       const struct bp_chunk_result *results,
                       const struct bp_stats *chunk_stats,

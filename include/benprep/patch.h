@@ -30,9 +30,9 @@ extern const int bp_s2_band_sides[BP_S2_BANDS];
  * its next read; the names point at the caller's strings. */
 struct bp_pair {
     const char *s2_name;
-    const char *s1_name;
+    const char *s1_name; /* NULL for an S2-only record */
     const uint16_t *s2[BP_S2_BANDS]; /* row-major, top row first */
-    const float *vv;
+    const float *vv; /* NULL for an S2-only record */
     const float *vh;
     uint8_t multi_hot[BP_LABELS19];
 };
@@ -50,7 +50,9 @@ struct bp_reader;
 struct bp_reader *bp_reader_new(const char *root_s1, const char *root_s2);
 
 /* Read the pair; returns BP_OK, or BP_INPUT with *why filled in, or
- * BP_NOMEM. */
+ * BP_NOMEM. With s1_name NULL or "" only the S2 patch is read (S2-only
+ * records): its labels come from the S2 JSON, and out->vv, out->vh and
+ * out->s1_name are NULL. */
 int bp_reader_read(struct bp_reader *r, const char *s2_name,
                    const char *s1_name, struct bp_pair *out,
                    struct bp_failure *why);

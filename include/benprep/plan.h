@@ -16,6 +16,16 @@
 
 #include "benprep/csv.h"
 
+/* What a run reads: the split files, after the exclusion lists took out
+ * their rows (removed[l * nsplits + s]: rows list l took from split s). */
+struct bp_inputs {
+    const struct bp_split *splits;
+    size_t nsplits;
+    const struct bp_split *excludes;
+    size_t nexcludes;
+    const uint64_t *removed;
+};
+
 /* Default rows per shard: shards of about 256 MiB at about 275 KB a record. */
 #define BP_DEFAULT_RECORDS_PER_SHARD 976u
 #define BP_MAX_RECORDS_PER_SHARD 100000u
@@ -43,6 +53,15 @@ void bp_plan_free(struct bp_plan *plan);
 /* Check that no S2 name and no S1 name appears in more than one row over
  * all splits; logs each repeat with both places. Returns BP_OK or BP_CSV. */
 int bp_plan_check_unique(const struct bp_split *splits, size_t nsplits);
+
+/* Drop from the splits every row whose S2 name is listed in one of the
+ * exclusion lists (split files of one column, loaded like splits). For each
+ * list l and split s, removed[l * nsplits + s] receives the rows it took
+ * out (a name on several lists counts for the first). Line numbers of the
+ * remaining rows are kept. Returns BP_OK or BP_NOMEM. */
+int bp_plan_exclude(struct bp_split *splits, size_t nsplits,
+                    const struct bp_split *lists, size_t nlists,
+                    uint64_t *removed);
 
 /* The shard file name of a chunk into buf. Returns 0, or -1 if too long. */
 int bp_shard_filename(char *buf, size_t size, const char *split,

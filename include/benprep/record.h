@@ -5,6 +5,10 @@
  * BigEarthNet-19_labels (bytes), BigEarthNet-19_labels_multi_hot (int64 x19),
  * VH, VV (float lists), patch_name_s1, patch_name_s2 (bytes). The encoding
  * equals protobuf's deterministic serialization of the reference's record.
+ *
+ * A pair without S1 (S2-only split files) gives the reference S2 tool's
+ * record: the 12 bands, the two label features and patch_name (bytes):
+ * 15 features.
  */
 #ifndef BENPREP_RECORD_H
 #define BENPREP_RECORD_H
@@ -24,6 +28,7 @@
 /* Describes one pair as an Example; points into the pair, copies nothing. */
 struct bp_record {
     struct bp_feature features[BP_RECORD_FEATURES];
+    size_t nfeatures; /* 18, or 15 for an S2-only record */
     struct bp_bytes labels[BP_LABELS19];
     struct bp_bytes name_s1, name_s2;
 };

@@ -40,6 +40,9 @@ run 2 -r1 a -r2 b -n "$csv"
 grep -q "out_folder" "$tmp/err" || fail "missing -o not explained"
 run 2 -r1 a -r2 b -o c -n "$csv" --resume --force
 grep -q "contradict" "$tmp/err" || fail "--resume --force not explained"
+run 2 -r2 "$sample/BigEarthNet-v1.0" -o "$tmp/o" -n "$csv"
+grep -q "missing -r1" "$tmp/err" || fail "MM rows without -r1 not explained"
+[[ ! -e $tmp/o ]] || fail "output folder created for a usage error"
 echo "PASS: usage errors exit 2 with the bad argument quoted"
 
 run 1 -r1 "$sample/BigEarthNet-S1-v1.0" -r2 "$sample/BigEarthNet-v1.0" -o "$tmp/o" -n "$tmp/missing.csv"

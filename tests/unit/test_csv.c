@@ -144,40 +144,48 @@ static void test_real_names_and_dots(void)
     bp_split_free(&s);
 }
 
-/* Each of these rows alone (and among good rows) makes the file BP_CSV. */
+/* Each of these rows alone (and among good rows) makes the file BP_CSV.
+ * A one-column row alone is an S2-only split file, so those are wrong only
+ * among two-column rows (alone_ok). */
 static void test_malformed_rows(void)
 {
     static const struct {
         const char *row;
         size_t len; /* 0: strlen */
+        int alone_ok;
     } bad[] = {
-        {"a1\r\n", 0},           /* 1 column */
-        {"a1,b1,c1\r\n", 0},     /* 3 columns */
-        {"a1,b1,\r\n", 0},       /* 3 columns, last empty */
-        {",b1\r\n", 0},          /* empty S2 */
-        {"a1,\r\n", 0},          /* empty S1 */
-        {",\r\n", 0},            /* both empty */
-        {"a/1,b1\r\n", 0},       /* '/' in S2 */
-        {"a1,b/1\r\n", 0},       /* '/' in S1 */
-        {"..,b1\r\n", 0},        /* ".." */
-        {"a1,x..y\r\n", 0},      /* contains ".." */
-        {".,b1\r\n", 0},         /* "." */
-        {"a1,.\r\n", 0},         /* "." */
-        {"a\t1,b1\r\n", 0},      /* TAB */
-        {"a1,b\x01" "1\r\n", 0}, /* control character */
-        {"a1,b1\x7f\r\n", 0},    /* DEL */
-        {"a\r1,b1\r\n", 0},      /* a CR inside the row */
-        {"a1,b\0" "1\r\n", 8},   /* a NUL byte */
-        {"a1;b1\r\n", 0},        /* wrong separator: 1 column */
+        {"a1\r\n", 0, 1},        /* 1 column */
+        {"a1,b1,c1\r\n", 0, 0},     /* 3 columns */
+        {"a1,b1,\r\n", 0, 0},       /* 3 columns, last empty */
+        {",b1\r\n", 0, 0},          /* empty S2 */
+        {"a1,\r\n", 0, 0},          /* empty S1 */
+        {",\r\n", 0, 0},            /* both empty */
+        {"a/1,b1\r\n", 0, 0},       /* '/' in S2 */
+        {"a1,b/1\r\n", 0, 0},       /* '/' in S1 */
+        {"..,b1\r\n", 0, 0},        /* ".." */
+        {"a1,x..y\r\n", 0, 0},      /* contains ".." */
+        {".,b1\r\n", 0, 0},         /* "." */
+        {"a1,.\r\n", 0, 0},         /* "." */
+        {"a\t1,b1\r\n", 0, 0},      /* TAB */
+        {"a1,b\x01" "1\r\n", 0, 0}, /* control character */
+        {"a1,b1\x7f\r\n", 0, 0},    /* DEL */
+        {"a\r1,b1\r\n", 0, 0},      /* a CR inside the row */
+        {"a1,b\0" "1\r\n", 8, 0},   /* a NUL byte */
+        {"a1;b1\r\n", 0, 1},     /* wrong separator: 1 column */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         size_t len = bad[i].len ? bad[i].len : strlen(bad[i].row);
         struct bp_split s;
         int rc = parse_n("bad.csv", bad[i].row, len, &s);
-        if (rc != BP_CSV)
-            printf("\n  row %zu was accepted ", i);
-        CU_ASSERT_EQUAL(rc, BP_CSV);
-        check_rejected(&s);
+        if (!bad[i].alone_ok) {
+            if (rc != BP_CSV)
+                printf("\n  row %zu was accepted ", i);
+            CU_ASSERT_EQUAL(rc, BP_CSV);
+            check_rejected(&s);
+        } else {
+            CU_ASSERT_EQUAL(rc, BP_OK);
+            CU_ASSERT_EQUAL(s.columns, 1);
+        }
         bp_split_free(&s);
         /* Between good rows. */
         char text[64];
@@ -189,6 +197,35 @@ static void test_malformed_rows(void)
         check_rejected(&s);
         bp_split_free(&s);
     }
+}
+
+/* S2-only split files: one name per row; the first row decides. */
+static void test_s2_only(void)
+{
+    struct bp_split s;
+    CU_ASSERT_EQUAL(parse("s2.csv", "S2A_x_1_2\r\nS2B_y_3_4\r\n", &s), BP_OK);
+    CU_ASSERT_EQUAL(s.columns, 1);
+    CU_ASSERT_EQUAL(s.nrows, 2);
+    if (s.nrows == 2) {
+        CU_ASSERT_STRING_EQUAL(bp_row_s2(&s, 0), "S2A_x_1_2");
+        CU_ASSERT_STRING_EQUAL(bp_row_s2(&s, 1), "S2B_y_3_4");
+        CU_ASSERT_STRING_EQUAL(bp_row_s1(&s, 1), "");
+        CU_ASSERT_EQUAL(s.rows[1].line, 2);
+    }
+    bp_split_free(&s);
+    CU_ASSERT_EQUAL(parse("mm.csv", "a,b\r\n", &s), BP_OK);
+    CU_ASSERT_EQUAL(s.columns, 2);
+    bp_split_free(&s);
+    /* Two columns after a one-column row, and bad names, are errors. */
+    CU_ASSERT_EQUAL(parse("s2.csv", "S2A_x_1_2\r\nS2B,S1B\r\n", &s), BP_CSV);
+    CU_ASSERT_EQUAL(parse("s2.csv", "S2A_x_1_2\r\n../etc\r\n", &s), BP_CSV);
+    CU_ASSERT_EQUAL(parse("s2.csv", "S2A_x_1_2\r\n\x01\r\n", &s), BP_CSV);
+    /* The official S2-only splits. */
+    CU_ASSERT_EQUAL(bp_split_load(BENPREP_SHARED_DATA "/splits-s2/train.csv", &s),
+                    BP_OK);
+    CU_ASSERT_EQUAL(s.columns, 1);
+    CU_ASSERT(s.nrows > 100000);
+    bp_split_free(&s);
 }
 
 static void test_name_length_limit(void)
@@ -403,6 +440,7 @@ int main(void)
         {"BOM and blank lines skipped", test_bom_and_blank_lines},
         {"real names, dots", test_real_names_and_dots},
         {"malformed rows are BP_CSV", test_malformed_rows},
+        {"S2-only split files", test_s2_only},
         {"255-byte names ok, 256 not", test_name_length_limit},
         {"many errors", test_many_errors},
         {"bad split file names", test_bad_split_file_name},
