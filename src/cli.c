@@ -15,7 +15,8 @@ const char *bp_version(void) { return BENPREP_VERSION; }
 
 enum opt_id {
     OPT_R1, OPT_R2, OPT_OUT, OPT_SPLITS, OPT_LIBRARY, OPT_UPDATE_JSON,
-    OPT_RPS, OPT_MAX_FAILURES, OPT_RESUME, OPT_FORCE, OPT_DECODER, OPT_PROGRESS, OPT_EXCLUDE, OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_HELP, OPT_VERSION
+    OPT_RPS, OPT_MAX_FAILURES, OPT_RESUME, OPT_FORCE, OPT_DECODER, OPT_PROGRESS, OPT_EXCLUDE, OPT_COMPRESSION, OPT_LEVEL, OPT_INDEX,
+    OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_HELP, OPT_VERSION
 };
 
 enum opt_arg { ARG_NONE, ARG_ONE, ARG_LIST };
@@ -70,6 +71,16 @@ static const struct opt options[] = {
      "leave out the patches named in these lists (one S2 name per row, like "
      "the official seasonal-snow and cloud lists); the manifest says how "
      "many rows each list removed from each split"},
+    {OPT_COMPRESSION, NULL, "--compression", ARG_ONE, "none|zlib|gzip",
+     "compress each shard as TensorFlow's TFRecordOptions ZLIB or GZIP "
+     "(read with TFRecordDataset(..., compression_type=\"ZLIB\"/\"GZIP\")); "
+     "shards are named .tfrecord.zlib / .tfrecord.gz. Default none"},
+    {OPT_LEVEL, NULL, "--compression-level", ARG_ONE, "0-9",
+     "deflate level (default 6, as TensorFlow's writer)"},
+    {OPT_INDEX, NULL, "--index", ARG_NONE, NULL,
+     "write NAME.idx beside each shard: one \"<offset> <size>\" line per "
+     "record, the index DALI and the PyTorch tfrecord reader use (not with "
+     "--compression: DALI cannot read compressed records)"},
     {OPT_PROGRESS, NULL, "--progress", ARG_ONE, "SECONDS",
      "rank 0 reports patches done, rate, MB/s and time left every SECONDS "
      "(default 30; 0 for none)"},
@@ -216,6 +227,7 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
     cfg->library = "tensorflow";
     cfg->records_per_shard = BP_DEFAULT_RECORDS_PER_SHARD;
     cfg->progress_seconds = 30;
+    cfg->compression_level = 6;
     cfg->argc = argc;
     cfg->argv = argv;
     cfg->splits = calloc((size_t)(argc > 0 ? argc : 1), sizeof *cfg->splits);
@@ -330,6 +342,32 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
             }
             cfg->gdal_only = strcmp(value, "gdal") == 0;
             break;
+        case OPT_COMPRESSION:
+            if (strcmp(value, "none") == 0)
+                cfg->compression = BP_COMPRESS_NONE;
+            else if (strcmp(value, "zlib") == 0)
+                cfg->compression = BP_COMPRESS_ZLIB;
+            else if (strcmp(value, "gzip") == 0)
+                cfg->compression = BP_COMPRESS_GZIP;
+            else {
+                rc = usage(err, "--compression is none, zlib or gzip, not '%s'",
+                           value);
+                goto fail;
+            }
+            break;
+        case OPT_LEVEL: {
+            uint32_t level;
+            if (parse_u32(value, 0, 9, &level) != 0) {
+                rc = usage(err, "--compression-level is 0 to 9, not '%s'",
+                           value);
+                goto fail;
+            }
+            cfg->compression_level = (int)level;
+            break;
+        }
+        case OPT_INDEX:
+            cfg->index = 1;
+            break;
         case OPT_PROGRESS:
             if (parse_u32(value, 0, 86400, &cfg->progress_seconds) != 0) {
                 rc = usage(err,
@@ -360,6 +398,13 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
         }
     }
 
+    if (cfg->index && cfg->compression != BP_COMPRESS_NONE) {
+        rc = usage(err, "%s",
+                   "--index cannot go with --compression: index offsets "
+                   "point into uncompressed files, and DALI and the PyTorch "
+                   "tfrecord reader cannot read compressed records");
+        goto fail;
+    }
     if (cfg->resume && cfg->force) {
         rc = usage(err, "%s",
                    "--resume and --force contradict each other: continue the "

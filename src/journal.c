@@ -50,6 +50,11 @@ json_object *bp_run_identity(const struct bp_config *cfg,
                            json_object_new_int64(cfg->records_per_shard));
     json_object_object_add(id, "update_json",
                            json_object_new_boolean(cfg->update_json));
+    json_object_object_add(id, "compression",
+                           json_object_new_string(bp_compression_name(cfg->compression)));
+    json_object_object_add(id, "compression_level",
+                           json_object_new_int(cfg->compression_level));
+    json_object_object_add(id, "index", json_object_new_boolean(cfg->index));
     json_object_object_add(id, "root_folder_s1",
                            json_object_new_string(cfg->root_s1 ? cfg->root_s1 : ""));
     json_object_object_add(id, "root_folder_s2",
@@ -105,6 +110,9 @@ json_object *bp_manifest_identity(json_object *m)
     copy_field(id, "library", get2(m, "options", "library"));
     copy_field(id, "records_per_shard", get2(m, "options", "records_per_shard"));
     copy_field(id, "update_json", get2(m, "options", "update_json"));
+    copy_field(id, "compression", get2(m, "options", "compression"));
+    copy_field(id, "compression_level", get2(m, "options", "compression_level"));
+    copy_field(id, "index", get2(m, "options", "index"));
     copy_field(id, "root_folder_s1", get2(m, "inputs", "root_folder_s1"));
     copy_field(id, "root_folder_s2", get2(m, "inputs", "root_folder_s2"));
     json_object_object_add(id, "splits", files_from_manifest(splits, "split"));

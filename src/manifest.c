@@ -88,7 +88,7 @@ static json_object *feature_spec(const char *type, int n)
 }
 
 /* The record layout, for readers building their parse spec. */
-static json_object *schema(int s2_only)
+static json_object *schema(int s2_only, const char *compression)
 {
     json_object *f = json_object_new_object();
     for (int b = 0; b < BP_S2_BANDS; b++)
@@ -123,7 +123,7 @@ static json_object *schema(int s2_only)
                       "B01-B12 and B8A as int64 (uint16 reflectance, "
                       "row-major), Sentinel-1 VV and VH as float32 (dB), "
                       "19-class labels as names and multi-hot"));
-    json_object_object_add(s, "compression", json_object_new_string("none"));
+    json_object_object_add(s, "compression", json_object_new_string(compression));
     json_object *names = json_object_new_array();
     for (int i = 0; i < BP_LABELS19; i++)
         json_object_array_add(names, json_object_new_string(bp_labels19_names[i]));
@@ -165,6 +165,11 @@ int bp_manifest_write(const struct bp_config *cfg,
                            json_object_new_boolean(cfg->update_json));
     json_object_object_add(options, "max_failures",
                            json_object_new_int64((int64_t)cfg->max_failures));
+    json_object_object_add(options, "compression",
+                           json_object_new_string(bp_compression_name(cfg->compression)));
+    json_object_object_add(options, "compression_level",
+                           json_object_new_int(cfg->compression_level));
+    json_object_object_add(options, "index", json_object_new_boolean(cfg->index));
     json_object_object_add(root, "options", options);
 
     json_object *inputs = json_object_new_object();
@@ -209,7 +214,8 @@ int bp_manifest_write(const struct bp_config *cfg,
     int s2_only = 0;
     for (size_t s = 0; s < nsplits; s++)
         s2_only |= splits[s].columns == 1;
-    json_object_object_add(root, "record", schema(s2_only));
+    json_object_object_add(root, "record",
+                           schema(s2_only, bp_compression_name(cfg->compression)));
 
     json_object *out = json_object_new_object();
     uint64_t total_records = 0, total_bytes = 0, total_shards = 0;
@@ -226,13 +232,23 @@ int bp_manifest_write(const struct bp_config *cfg,
             if (ch->split != s || results[c].records == 0)
                 continue;
             char name[512];
-            bp_shard_filename(name, sizeof name, splits[s].name, ch->index, ch->of);
+            bp_shard_filename_ext(name, sizeof name, splits[s].name, ch->index,
+                                  ch->of, bp_compression_suffix(cfg->compression));
             json_object *sh = json_object_new_object();
             json_object_object_add(sh, "path", json_object_new_string(name));
             json_object_object_add(sh, "records", json_object_new_int64((int64_t)results[c].records));
             json_object_object_add(sh, "bytes", json_object_new_int64((int64_t)results[c].bytes));
             json_object_object_add(sh, "crc32c", hex32(results[c].crc32c));
             json_object_object_add(sh, "first_row", json_object_new_int64((int64_t)ch->first + 1));
+            if (cfg->index) {
+                char idx[520];
+                snprintf(idx, sizeof idx, "%s.idx", name);
+                json_object *ix = json_object_new_object();
+                json_object_object_add(ix, "path", json_object_new_string(idx));
+                json_object_object_add(ix, "bytes", json_object_new_int64((int64_t)results[c].index_bytes));
+                json_object_object_add(ix, "crc32c", hex32(results[c].index_crc32c));
+                json_object_object_add(sh, "index", ix);
+            }
             json_object_array_add(shards, sh);
             records += results[c].records;
             bytes += results[c].bytes;

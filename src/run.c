@@ -73,7 +73,8 @@ struct result_head {
     uint32_t crc32c;
     uint32_t nskips;   /* skipped patches that follow the head */
     uint32_t verified; /* an existing shard was checked, not converted */
-    uint32_t pad;
+    uint32_t index_crc32c;
+    uint64_t index_bytes;
 };
 
 struct work_head {
@@ -86,7 +87,8 @@ struct work_head {
     uint64_t expect_records; /* WORK_VERIFY: the journal's figures */
     uint64_t expect_bytes;
     uint32_t expect_crc32c;
-    uint32_t pad;
+    uint32_t expect_index_crc32c;
+    uint64_t expect_index_bytes;
 };
 
 /* A result message starts with the head and the chunk's statistics. */
@@ -200,7 +202,8 @@ static int worker_init(struct worker *w, const struct bp_config *cfg,
     w->comm = comm;
     w->listen = listen;
     w->reader = bp_reader_new(cfg->root_s1, cfg->root_s2);
-    w->shard = bp_shard_new(SHARD_BUFFER_BYTES);
+    w->shard = bp_shard_new(SHARD_BUFFER_BYTES, cfg->compression,
+                            cfg->compression_level, cfg->index);
     if (w->reader)
         bp_reader_use_gdal_only(w->reader, cfg->gdal_only);
     if (!w->reader || !w->shard ||
@@ -272,15 +275,19 @@ static void convert_chunk(struct worker *w)
     res->chunk = head.chunk;
     bp_stats_init(stats_of(w));
 
+    struct bp_shard_info want = {head.expect_records, head.expect_bytes,
+                                 head.expect_crc32c, head.expect_index_bytes,
+                                 head.expect_index_crc32c};
     if ((head.flags & WORK_VERIFY) &&
-        bp_shard_matches(w->shard, w->cfg->out_dir, name, head.expect_bytes,
-                         head.expect_crc32c)) {
+        bp_shard_matches(w->shard, w->cfg->out_dir, name, &want)) {
         BP_DEBUG("%s: kept from the earlier run", name);
         res->status = BP_OK;
         res->verified = 1;
         res->records = head.expect_records;
         res->bytes = head.expect_bytes;
         res->crc32c = head.expect_crc32c;
+        res->index_bytes = head.expect_index_bytes;
+        res->index_crc32c = head.expect_index_crc32c;
         return;
     }
     if (head.flags & WORK_VERIFY)
@@ -342,7 +349,9 @@ static void convert_chunk(struct worker *w)
             goto fail;
         }
         bp_record_encode(&w->record, out + BP_TFRECORD_HEADER);
-        bp_shard_commit_record(w->shard, len);
+        res->status = bp_shard_commit_record(w->shard, len);
+        if (res->status != BP_OK)
+            goto fail;
         bp_stats_add_pair(stats_of(w), &pair);
         if (w->alone)
             progress_tick(w->alone, i + 1);
@@ -353,6 +362,8 @@ static void convert_chunk(struct worker *w)
     res->records = info.records;
     res->bytes = info.bytes;
     res->crc32c = info.crc32c;
+    res->index_bytes = info.index_bytes;
+    res->index_crc32c = info.index_crc32c;
     if (info.records == 0) {
         /* Every patch was skipped: no empty shard file. */
         bp_shard_discard(w->shard);
@@ -546,8 +557,9 @@ static int chunk_name(const struct coordinator *co, size_t c, char *buf,
                       size_t size)
 {
     const struct bp_chunk *ch = &co->plan.chunks[c];
-    return bp_shard_filename(buf, size, co->splits[ch->split].name, ch->index,
-                             ch->of);
+    return bp_shard_filename_ext(buf, size, co->splits[ch->split].name,
+                                 ch->index, ch->of,
+                                 bp_compression_suffix(co->cfg->compression));
 }
 
 /* Pack chunk c as a work message into b. */
@@ -570,6 +582,8 @@ static int pack_work(struct coordinator *co, struct buffer *b, size_t c)
         head.expect_records = co->results[c].records;
         head.expect_bytes = co->results[c].bytes;
         head.expect_crc32c = co->results[c].crc32c;
+        head.expect_index_bytes = co->results[c].index_bytes;
+        head.expect_index_crc32c = co->results[c].index_crc32c;
     }
     size_t need = sizeof head + head.name_len + head.csv_len;
     for (uint64_t r = ch->first; r < ch->first + ch->count; r++)
@@ -622,6 +636,8 @@ static int take_result(struct coordinator *co, const char *msg, size_t len)
     r->records = h.records;
     r->bytes = h.bytes;
     r->crc32c = h.crc32c;
+    r->index_bytes = h.index_bytes;
+    r->index_crc32c = h.index_crc32c;
     co->done_records += h.records;
     co->done_bytes += h.bytes;
     co->done_chunks += h.records > 0;
@@ -635,6 +651,10 @@ static int take_result(struct coordinator *co, const char *msg, size_t len)
     json_object_object_add(e, "records", json_object_new_int64((int64_t)h.records));
     json_object_object_add(e, "bytes", json_object_new_int64((int64_t)h.bytes));
     json_object_object_add(e, "crc32c", hex32(h.crc32c));
+    if (co->cfg->index) {
+        json_object_object_add(e, "index_bytes", json_object_new_int64((int64_t)h.index_bytes));
+        json_object_object_add(e, "index_crc32c", hex32(h.index_crc32c));
+    }
     json_object *skipped = json_object_new_array();
     memcpy(&co->chunk_stats[c], msg + sizeof h, sizeof(struct bp_stats));
     json_object_object_add(e, "stats", bp_stats_to_journal(&co->chunk_stats[c]));
@@ -856,7 +876,7 @@ static int scan_output(const char *dir, int remove, struct earlier *e)
         const char *n = ent->d_name;
         int is_manifest = strcmp(n, BP_MANIFEST_NAME) == 0;
         int is_journal = strcmp(n, BP_JOURNAL_NAME) == 0;
-        int is_shard = ends_with(n, ".tfrecord") || ends_with(n, ".tfrecord.idx");
+        int is_shard = strstr(n, ".tfrecord") && n[0] != '.';
         int is_tmp = n[0] == '.' && ends_with(n, ".tmp");
         if (!is_manifest && !is_journal && !is_shard && !is_tmp)
             continue;
@@ -907,6 +927,13 @@ static int apply_journal(struct coordinator *co, json_object *entries)
         r->records = (uint64_t)json_object_get_int64(records);
         r->bytes = (uint64_t)json_object_get_int64(bytes);
         r->crc32c = (uint32_t)strtoul(json_object_get_string(crc), NULL, 16);
+        json_object *ib, *ic;
+        if (json_object_object_get_ex(e, "index_bytes", &ib) &&
+            json_object_object_get_ex(e, "index_crc32c", &ic)) {
+            r->index_bytes = (uint64_t)json_object_get_int64(ib);
+            r->index_crc32c =
+                (uint32_t)strtoul(json_object_get_string(ic), NULL, 16);
+        }
         r->status = BP_OK;
         co->journaled[c] = 1;
         json_object *stats = NULL;

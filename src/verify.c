@@ -139,7 +139,8 @@ static void print_help(FILE *out)
         out);
 }
 
-static enum parse_result usage(FILE *err, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static enum parse_result usage(FILE *err, const char *fmt, ...)
+    PRINTF_LIKE(2, 3);
 
 static enum parse_result usage(FILE *err, const char *fmt, ...)
 {
@@ -349,7 +350,8 @@ struct schema {
     int s2_only; /* one patch_name instead of the S1 and S2 names */
 };
 
-#define BAND(key, side, slot) {key, LIST_INT64, KIND_BAND, (side) * (side), slot}
+#define BAND(key, side, slot)                                                 \
+    {key, LIST_INT64, KIND_BAND, (side) * (side), slot}
 #define S2_BANDS                                                              \
     BAND("B01", 20, 0), BAND("B02", 120, 1), BAND("B03", 120, 2),            \
         BAND("B04", 120, 3), BAND("B05", 60, 4), BAND("B06", 60, 5),         \
@@ -383,7 +385,12 @@ static const struct schema schemas[] = {
 };
 #define NSCHEMAS (sizeof schemas / sizeof schemas[0])
 
-enum compression { COMP_NONE = 0, COMP_ZLIB = 1, COMP_GZIP = 2, COMP_UNKNOWN = 3 };
+enum compression {
+    COMP_NONE = 0,
+    COMP_ZLIB = 1,
+    COMP_GZIP = 2,
+    COMP_UNKNOWN = 3 /* not checked beyond size and CRC */
+};
 
 static const char *const compression_names[] = {"none", "zlib", "gzip"};
 
@@ -477,7 +484,6 @@ struct verifier {
     size_t data_have;
     uint8_t foot[4];
     size_t foot_have;
-    uint64_t records_bytes; /* framed bytes of all records (statistics) */
 
     /* The record being checked. */
     struct decoded dec;
@@ -486,7 +492,8 @@ struct verifier {
     struct index_reader idx;
 };
 
-static void shard_problem(struct verifier *v, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void shard_problem(struct verifier *v, const char *fmt, ...)
+    PRINTF_LIKE(2, 3);
 
 /* A problem of the shard as a whole: "path: text". */
 static void shard_problem(struct verifier *v, const char *fmt, ...)
@@ -499,7 +506,8 @@ static void shard_problem(struct verifier *v, const char *fmt, ...)
     add_problem(&v->probs, PHASE_SHARDS, v->shard, "%s: %s", v->path, text);
 }
 
-static void record_problem(struct verifier *v, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void record_problem(struct verifier *v, const char *fmt, ...)
+    PRINTF_LIKE(2, 3);
 
 /* A problem of the current record: "path: record N at byte X: text". The
  * first MAX_RECORD_PROBLEMS of a record are listed, then one line saying
@@ -510,7 +518,8 @@ static void record_problem(struct verifier *v, const char *fmt, ...)
     if (v->rec_problems > MAX_RECORD_PROBLEMS)
         return;
     if (v->rec_problems++ == MAX_RECORD_PROBLEMS) {
-        snprintf(text, sizeof text, "%s", "more problems, not listed");
+        snprintf(text, sizeof text, "%s",
+                 "further problems in this record are not listed");
     } else {
         va_list ap;
         va_start(ap, fmt);
@@ -669,7 +678,8 @@ static int decode_packed_band(struct verifier *v, const struct field_spec *f,
             x = (x & 0x7f) | (uint32_t)p[1] << 7;
             p += 2;
         } else if (end - p >= 3 && p[1] >= 0x80 && p[2] < 0x80) {
-            x = (x & 0x7f) | (uint32_t)(p[1] & 0x7f) << 7 | (uint32_t)p[2] << 14;
+            x = (x & 0x7f) | (uint32_t)(p[1] & 0x7f) << 7 |
+                (uint32_t)p[2] << 14;
             p += 3;
         } else {
             uint64_t value;
@@ -964,6 +974,16 @@ static void decode_entry(struct verifier *v, struct cursor c, int *last)
     decode_feature(v, (size_t)i, value);
 }
 
+/* The classes a multi-hot sets, as "2,8,17" (at most 19 x 3 bytes). */
+static void format_classes(char *buf, size_t size, const uint8_t *multi_hot)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int c = 0; c < BP_LABELS19 && n < size; c++)
+        if (multi_hot[c])
+            n += (size_t)snprintf(buf + n, size - n, "%s%d", n ? "," : "", c);
+}
+
 /* The labels: names of the 19-class table, ascending, the classes the
  * multi-hot sets. Both features decoded well. */
 static void check_labels(struct verifier *v, const struct field_spec *names_f,
@@ -980,8 +1000,8 @@ static void check_labels(struct verifier *v, const struct field_spec *names_f,
                 idx[k] = c;
         if (idx[k] < 0) {
             printable(shown, sizeof shown, d->label[k], d->label_len[k]);
-            record_problem(v, "%s value %zu \"%s\" is not a 19-class label name",
-                           names_f->key, k, shown);
+            record_problem(v, "%s value %zu \"%s\" is not a 19-class label "
+                           "name", names_f->key, k, shown);
             return;
         }
         if (k > 0 && idx[k] <= idx[k - 1]) {
@@ -997,14 +1017,9 @@ static void check_labels(struct verifier *v, const struct field_spec *names_f,
         from_names[idx[k]] = 1;
     if (memcmp(from_names, d->multi_hot, BP_LABELS19) == 0)
         return;
-    char a[128] = "", b[128] = "";
-    size_t na = 0, nb = 0;
-    for (int c = 0; c < BP_LABELS19; c++) {
-        if (from_names[c])
-            na += (size_t)snprintf(a + na, sizeof a - na, "%s%d", na ? "," : "", c);
-        if (d->multi_hot[c])
-            nb += (size_t)snprintf(b + nb, sizeof b - nb, "%s%d", nb ? "," : "", c);
-    }
+    char a[64], b[64];
+    format_classes(a, sizeof a, from_names);
+    format_classes(b, sizeof b, d->multi_hot);
     record_problem(v, "%s name classes {%s}, but the multi-hot sets {%s}",
                    names_f->key, a, b);
 }
@@ -1048,7 +1063,8 @@ static int check_record(struct verifier *v, size_t len)
                 }
                 if (field == 1 && wire == 2) {
                     if (read_len(&sub, &entry) != 0) {
-                        malformed(v, &sub, "a map entry runs past the features");
+                        malformed(v, &sub,
+                                  "a map entry runs past the features");
                         return 0;
                     }
                     decode_entry(v, entry, &last);
@@ -1088,7 +1104,8 @@ static int check_record(struct verifier *v, size_t len)
                                    nm ? ", " : "", s->fields[i].key);
     }
     if (nmissing)
-        record_problem(v, "missing key%s %s", nmissing == 1 ? "" : "s", missing);
+        record_problem(v, "missing key%s %s", nmissing == 1 ? "" : "s",
+                       missing);
 
     /* Names usable as folder names; labels consistent with the multi-hot. */
     int names_field = -1, multi_hot_field = -1;
@@ -1103,7 +1120,8 @@ static int check_record(struct verifier *v, size_t len)
         const char *why = name_problem(d->name[f->slot], d->name_len[f->slot]);
         if (why) {
             char shown[128];
-            printable(shown, sizeof shown, d->name[f->slot], d->name_len[f->slot]);
+            printable(shown, sizeof shown, d->name[f->slot],
+                      d->name_len[f->slot]);
             record_problem(v, "%s \"%s\" is not a patch name: %s", f->key,
                            shown, why);
         }
@@ -1180,14 +1198,9 @@ static void compare_multi_hot(struct verifier *v, const uint8_t *src,
 {
     if (memcmp(v->dec.multi_hot, src, BP_LABELS19) == 0)
         return;
-    char a[128] = "", b[128] = "";
-    size_t na = 0, nb = 0;
-    for (int c = 0; c < BP_LABELS19; c++) {
-        if (v->dec.multi_hot[c])
-            na += (size_t)snprintf(a + na, sizeof a - na, "%s%d", na ? "," : "", c);
-        if (src[c])
-            nb += (size_t)snprintf(b + nb, sizeof b - nb, "%s%d", nb ? "," : "", c);
-    }
+    char a[64], b[64];
+    format_classes(a, sizeof a, v->dec.multi_hot);
+    format_classes(b, sizeof b, src);
     record_problem(v, "labels differ from %s: classes {%s} in the record, {%s} "
                    "in the file", json_path, a, b);
 }
@@ -1226,6 +1239,13 @@ out:
     return result;
 }
 
+/* GDAL's last error message, never empty. */
+static const char *gdal_error(void)
+{
+    const char *msg = CPLGetLastErrorMsg();
+    return msg && msg[0] ? msg : "unknown error";
+}
+
 /* Decode the one uint16 band of the GeoTIFF at path with GDAL. Returns 0, or
  * -1 with reason. */
 static int read_band_gdal(const char *path, int side, uint16_t *dst,
@@ -1238,7 +1258,7 @@ static int read_band_gdal(const char *path, int side, uint16_t *dst,
                                  gtiff_only, NULL, NULL);
     if (!ds) {
         snprintf(reason, size, "GDAL cannot open it: %s",
-                 CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg() : "unknown error");
+                 gdal_error());
         goto out;
     }
     if (GDALGetRasterCount(ds) != 1 || GDALGetRasterXSize(ds) != side ||
@@ -1257,7 +1277,7 @@ static int read_band_gdal(const char *path, int side, uint16_t *dst,
     if (GDALRasterIO(band, GF_Read, 0, 0, side, side, dst, side, side,
                      GDT_UInt16, 0, 0) != CE_None) {
         snprintf(reason, size, "cannot decode the pixels: %s",
-                 CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg() : "unknown error");
+                 gdal_error());
         goto out;
     }
     rc = 0;
@@ -1279,7 +1299,8 @@ static void deep_s2(struct verifier *v, const char *name)
         if (f->kind != KIND_BAND)
             continue;
         int side = f->count == 400 ? 20 : f->count == 3600 ? 60 : 120;
-        snprintf(path, sizeof path, "%s/%s/%s_%s.tif", root, name, name, f->key);
+        snprintf(path, sizeof path, "%s/%s/%s_%s.tif", root, name, name,
+                 f->key);
         if (read_band_gdal(path, side, v->src_band[f->slot], reason,
                            sizeof reason) != 0) {
             record_problem(v, "cannot read the source %s: %s", path, reason);
@@ -1552,7 +1573,6 @@ static void walk_record(struct verifier *v)
     } else if (v->schema && check_record(v, len) && v->opt->s1_root) {
         deep_check(v);
     }
-    v->records_bytes += len + 16;
     v->rec_problems = 0;
     v->nrec++;
     v->rec_start = v->pos;
@@ -1576,7 +1596,8 @@ static void walk(struct verifier *v, const uint8_t *p, size_t n)
                 walk_header(v);
             break;
         case WALK_DATA:
-            take = v->rec_len - v->data_have < n ? (size_t)v->rec_len - v->data_have : n;
+            take = (size_t)v->rec_len - v->data_have;
+            take = take < n ? take : n;
             memcpy(v->rec + v->data_have, p, take);
             v->data_have += take;
             v->pos += take;
@@ -1686,7 +1707,7 @@ static void verify_shard(struct verifier *v, uint32_t index,
     v->stream_done = v->stream_broken = 0;
     v->trailing = 0;
     v->state = WALK_HEADER;
-    v->pos = v->rec_start = v->nrec = v->records_bytes = 0;
+    v->pos = v->rec_start = v->nrec = 0;
     v->head_have = v->foot_have = 0;
     v->rec_problems = 0;
     v->idx.fd = -1;
@@ -1834,7 +1855,8 @@ static int verifier_init(struct verifier *v, const struct vopts *opt,
         if (!v->labels || !v->json || !v->src_band[0])
             return -1;
         for (int b = 1; b < N_BANDS; b++)
-            v->src_band[b] = v->src_band[b - 1] + schemas[0].fields[b - 1].count;
+            v->src_band[b] =
+                v->src_band[b - 1] + schemas[0].fields[b - 1].count;
     }
     return 0;
 }
@@ -1882,7 +1904,8 @@ struct manifest_info {
     size_t nlisted;
 };
 
-static void mproblem(struct problems *g, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void mproblem(struct problems *g, const char *fmt, ...)
+    PRINTF_LIKE(2, 3);
 
 /* A problem of the manifest: "manifest.json: text". */
 static void mproblem(struct problems *g, const char *fmt, ...)
@@ -2041,7 +2064,8 @@ static int read_shard_entry(json_object *e, const char *sname, size_t k,
         } else {
             t.has_index = 1;
             t.idx_bytes = (uint64_t)ibytes;
-            t.idx_path = (uint32_t)blob_add(&m->strings, ipath, strlen(ipath) + 1);
+            t.idx_path =
+                (uint32_t)blob_add(&m->strings, ipath, strlen(ipath) + 1);
             if (m->head.compression != COMP_NONE)
                 mproblem(g, "splits.%s.shards[%zu] is compressed and has an "
                          "index file: DALI cannot read compressed records",
@@ -2082,7 +2106,8 @@ static int read_manifest(const char *out, struct manifest_info *m,
     root = json_object_from_fd(fd);
     close(fd);
     if (!root || !json_object_is_type(root, json_type_object)) {
-        const char *why = root ? "another JSON value" : json_util_get_last_err();
+        const char *why =
+            root ? "another JSON value" : json_util_get_last_err();
         add_problem(g, PHASE_MANIFEST, 0, "%s: not a JSON object: %s", path,
                     why ? why : "unreadable");
         goto out;
@@ -2211,7 +2236,8 @@ static void check_listing(const char *out, struct manifest_info *m,
         const char *name = ent->d_name;
         size_t len = strlen(name);
         int ours = strstr(name, ".tfrecord") != NULL ||
-                   (name[0] == '.' && len > 4 && strcmp(name + len - 4, ".tmp") == 0);
+                   (name[0] == '.' && len > 4 &&
+                    strcmp(name + len - 4, ".tmp") == 0);
         if (strcmp(name, JOURNAL_NAME) == 0)
             BP_WARN("%s/%s: a conversion into this folder is running or was "
                     "interrupted", out, JOURNAL_NAME);
@@ -2465,7 +2491,8 @@ int bp_verify_main(int argc, char **argv, MPI_Comm comm)
                         "rank %d: out of memory for its buffers; its shards "
                         "were not checked", rank);
         } else {
-            const struct task *tasks = (const struct task *)(void *)m.tasks.data;
+            const struct task *tasks =
+                (const struct task *)(void *)m.tasks.data;
             assign_shards(tasks, m.head.ntasks, nranks, owner, load);
             uint32_t mine = 0;
             for (uint32_t i = 0; i < m.head.ntasks; i++) {
@@ -2478,7 +2505,8 @@ int bp_verify_main(int argc, char **argv, MPI_Comm comm)
         }
     }
 
-    if (gather_problems(&v.probs, rank, nranks, comm, &all, &nall, &total) != 0) {
+    if (gather_problems(&v.probs, rank, nranks, comm, &all, &nall,
+                        &total) != 0) {
         mpi_failed = 1;
         goto out;
     }

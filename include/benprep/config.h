@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "benprep/shard.h"
+
 struct bp_config {
     const char *root_s1;  /* -r1: folder of BigEarthNet-S1 patch folders */
     const char *root_s2;  /* -r2: folder of BigEarthNet-S2 patch folders */
@@ -24,6 +26,9 @@ struct bp_config {
     int resume;           /* continue the run recorded in OUT */
     int force;            /* replace an earlier run's output in OUT */
     uint32_t progress_seconds; /* 0: no progress lines */
+    enum bp_compression compression; /* --compression */
+    int compression_level;           /* 0-9, TensorFlow's default 6 */
+    int index;                       /* --index: write NAME.idx files */
     int gdal_only;        /* --decoder gdal: every band through GDAL */
     int dry_run;
     int verbosity;        /* 0 default; -v adds, -q subtracts */

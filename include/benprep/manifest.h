@@ -30,6 +30,8 @@ struct bp_chunk_result {
     uint64_t bytes;
     uint32_t crc32c;
     int32_t status; /* BP_OK once the shard is final */
+    uint64_t index_bytes; /* its .idx file, with --index */
+    uint32_t index_crc32c;
 };
 
 /* A patch skipped under --max-failures: where it is and why. */
