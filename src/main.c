@@ -57,8 +57,8 @@ int main(int argc, char **argv)
                                           rank == 0 ? stderr : NULL);
     int exit_code = cli == BP_CLI_USAGE ? 2 : 0;
     if (cli == BP_CLI_EXIT && rank == 0 && asked_for_help(argc, argv))
-        printf("\nCheck an output: ben-prep verify OUT [--deep S1_ROOT "
-               "S2_ROOT] (see ben-prep verify --help)\n");
+        printf("\nTo check an output: ben-prep verify OUT [options] (see "
+               "ben-prep verify --help)\n");
     if (cli == BP_CLI_RUN) {
         int level = BP_LOG_INFO + cfg.verbosity;
         bp_log_setup(rank, level < BP_LOG_ERROR ? BP_LOG_ERROR : level);
