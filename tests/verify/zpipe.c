@@ -4,6 +4,7 @@
  *   zpipe zlib [LEVEL] <IN >OUT   compress stdin as one zlib stream
  *   zpipe gzip [LEVEL] <IN >OUT   compress stdin as one gzip stream
  *   zpipe crc32c FILE             print the file's CRC-32C as 8 hex digits
+ *   zpipe inflate <IN >OUT        decompress one zlib or gzip stream
  *
  * The streams are what TensorFlow's ZLIB and GZIP record options write: the
  * whole file as one stream (memLevel 9 like TensorFlow's writer). Streaming
@@ -79,8 +80,46 @@ static int print_crc32c(const char *path)
     return rc;
 }
 
+static int inflate_stream(void)
+{
+    static unsigned char in[CHUNK], out[CHUNK];
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    /* 15 + 32: accept a zlib or a gzip header. */
+    if (inflateInit2(&z, MAX_WBITS + 32) != Z_OK) {
+        fprintf(stderr, "zpipe: inflateInit2 failed\n");
+        return 1;
+    }
+    int rc = Z_OK;
+    while (rc != Z_STREAM_END) {
+        z.avail_in = (uInt)fread(in, 1, CHUNK, stdin);
+        if (z.avail_in == 0)
+            break;
+        z.next_in = in;
+        do {
+            z.avail_out = CHUNK;
+            z.next_out = out;
+            rc = inflate(&z, Z_NO_FLUSH);
+            if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+                fprintf(stderr, "zpipe: corrupt stream\n");
+                inflateEnd(&z);
+                return 1;
+            }
+            fwrite(out, 1, CHUNK - z.avail_out, stdout);
+        } while (z.avail_out == 0);
+    }
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        fprintf(stderr, "zpipe: the stream ends early\n");
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "inflate") == 0)
+        return inflate_stream();
     if (argc >= 2 && (strcmp(argv[1], "zlib") == 0 || strcmp(argv[1], "gzip") == 0)) {
         char *end = NULL;
         long level = argc > 2 ? strtol(argv[2], &end, 10) : 6;
@@ -92,6 +131,6 @@ int main(int argc, char **argv)
     }
     if (argc == 3 && strcmp(argv[1], "crc32c") == 0)
         return print_crc32c(argv[2]);
-    fprintf(stderr, "usage: zpipe zlib|gzip [LEVEL] <in >out | zpipe crc32c FILE\n");
+    fprintf(stderr, "usage: zpipe zlib|gzip [LEVEL] <in >out | zpipe inflate <in >out | zpipe crc32c FILE\n");
     return 1;
 }
