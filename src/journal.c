@@ -11,6 +11,7 @@
 #include "benprep/log.h"
 #include "benprep/manifest.h"
 #include "benprep/status.h"
+#include "fileio.h"
 
 struct bp_journal {
     int fd;
@@ -157,18 +158,10 @@ static int write_line(int fd, const char *path, json_object *o)
     }
     memcpy(line, text, len);
     line[len] = '\n';
-    size_t off = 0;
-    while (off < len + 1) {
-        ssize_t n = write(fd, line + off, len + 1 - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            BP_ERROR("%s: write error: %s", path,
-                     n < 0 ? strerror(errno) : "no progress");
-            free(line);
-            return BP_OUTPUT;
-        }
-        off += (size_t)n;
+    if (bp_write_all(fd, line, len + 1) != 0) {
+        BP_ERROR("%s: write error: %s", path, strerror(errno));
+        free(line);
+        return BP_OUTPUT;
     }
     free(line);
     if (fsync(fd) != 0) {

@@ -12,20 +12,7 @@
 #include "benprep/log.h"
 #include "benprep/patch.h"
 #include "benprep/status.h"
-
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
+#include "fileio.h"
 
 int bp_write_file_atomic(const char *dir, const char *name, const char *text,
                          size_t len)
@@ -43,7 +30,7 @@ int bp_write_file_atomic(const char *dir, const char *name, const char *text,
         BP_ERROR("%s: cannot create: %s", tmp, strerror(errno));
         return BP_OUTPUT;
     }
-    if (write_all(fd, text, len) != 0 || fsync(fd) != 0) {
+    if (bp_write_all(fd, text, len) != 0 || fsync(fd) != 0) {
         BP_ERROR("%s: write failed: %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);

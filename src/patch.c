@@ -17,6 +17,7 @@
 
 #include "benprep/log.h"
 #include "benprep/status.h"
+#include "fileio.h"
 #include "tiff.h"
 
 const char *const bp_s2_band_names[BP_S2_BANDS] = {
@@ -335,20 +336,6 @@ int bp_reader_read(struct bp_reader *r, const char *s2_name,
     return parse_labels(r, (size_t)len, s2_name, out->multi_hot, why);
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
                           struct bp_failure *why)
 {
@@ -394,8 +381,8 @@ int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
         return fail(why, r->path, "cannot write a new version beside it: %s",
                     strerror(errno));
     int ok = fchmod(fd, st.st_mode & 07777) == 0 &&
-             write_all(fd, r->file, end) == 0 &&
-             write_all(fd, (const unsigned char *)add, n) == 0 &&
+             bp_write_all(fd, r->file, end) == 0 &&
+             bp_write_all(fd, (const unsigned char *)add, n) == 0 &&
              fsync(fd) == 0;
     int err = errno;
     if (close(fd) != 0 && ok) {

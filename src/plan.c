@@ -85,6 +85,19 @@ static const char *row_name(const struct bp_split *splits, struct slot sl,
     return column == 2 ? bp_row_s2(s, sl.row) : bp_row_s1(s, sl.row);
 }
 
+/* The slot of name in an open-addressing table of rows of files (column 2:
+ * S2 names, 1: S1 names): the slot holding it, or the empty slot where it
+ * belongs. The table is never full. */
+static size_t find_slot(const struct slot *table, size_t cap,
+                        const struct bp_split *files, int column,
+                        const char *name)
+{
+    size_t i = (size_t)hash_name(name) & (cap - 1);
+    while (table[i].split && strcmp(row_name(files, table[i], column), name) != 0)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
 /* One pass over all rows for one column (2: S2 names, 1: S1 names). */
 static int check_column(const struct bp_split *splits, size_t nsplits,
                         size_t total, int column, size_t *repeats)
@@ -101,12 +114,7 @@ static int check_column(const struct bp_split *splits, size_t nsplits,
             const char *name = row_name(splits, me, column);
             if (!*name)
                 continue; /* S2-only rows have no S1 name */
-            size_t i = (size_t)hash_name(name) & (cap - 1);
-            while (table[i].split) {
-                if (strcmp(row_name(splits, table[i], column), name) == 0)
-                    break;
-                i = (i + 1) & (cap - 1);
-            }
+            size_t i = find_slot(table, cap, splits, column, name);
             if (!table[i].split) {
                 table[i] = me;
                 continue;
@@ -162,11 +170,7 @@ int bp_plan_exclude(struct bp_split *splits, size_t nsplits,
     for (size_t l = 0; l < nlists; l++)
         for (size_t r = 0; r < lists[l].nrows; r++) {
             const char *name = bp_row_s2(&lists[l], r);
-            size_t i = (size_t)hash_name(name) & (cap - 1);
-            while (table[i].split &&
-                   strcmp(bp_row_s2(&lists[table[i].split - 1], table[i].row),
-                          name) != 0)
-                i = (i + 1) & (cap - 1);
+            size_t i = find_slot(table, cap, lists, 2, name);
             if (!table[i].split)
                 table[i] = (struct slot){(uint32_t)l + 1, (uint32_t)r};
         }
@@ -175,11 +179,7 @@ int bp_plan_exclude(struct bp_split *splits, size_t nsplits,
         size_t keep = 0;
         for (size_t r = 0; r < sp->nrows; r++) {
             const char *name = bp_row_s2(sp, r);
-            size_t i = (size_t)hash_name(name) & (cap - 1);
-            while (table[i].split &&
-                   strcmp(bp_row_s2(&lists[table[i].split - 1], table[i].row),
-                          name) != 0)
-                i = (i + 1) & (cap - 1);
+            size_t i = find_slot(table, cap, lists, 2, name);
             if (table[i].split) {
                 removed[(table[i].split - 1) * nsplits + s]++;
                 continue;

@@ -14,6 +14,7 @@
 #include "benprep/status.h"
 #include "benprep/tfrecord.h"
 #include "crc32c.h"
+#include "fileio.h"
 
 /* Output buffer of the compressor. */
 #define ZBUF_BYTES (1u << 20)
@@ -140,17 +141,9 @@ int bp_shard_open(struct bp_shard *s, const char *dir, const char *name)
 
 static int write_all(int fd, const char *path, const uint8_t *p, size_t len)
 {
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            BP_ERROR("%s: write error: %s", path,
-                     n < 0 ? strerror(errno) : "no progress");
-            return BP_OUTPUT;
-        }
-        p += n;
-        len -= (size_t)n;
+    if (bp_write_all(fd, p, len) != 0) {
+        BP_ERROR("%s: write error: %s", path, strerror(errno));
+        return BP_OUTPUT;
     }
     return BP_OK;
 }

@@ -25,6 +25,7 @@
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_vsi.h>
+#include "benprep/labels.h"
 #include <gdal.h>
 #include <gdal_frmts.h>
 #include <ogr_srs_api.h>
@@ -57,56 +58,10 @@
 
 #define NAME_BYTES 64
 
-/* The 43 BigEarthNet (CORINE) class names, in the index order of the
- * "original_labels" table of label_indices.json. */
-#define LABELS43 43
-static const char *const label_names[LABELS43] = {
-    "Continuous urban fabric",
-    "Discontinuous urban fabric",
-    "Industrial or commercial units",
-    "Road and rail networks and associated land",
-    "Port areas",
-    "Airports",
-    "Mineral extraction sites",
-    "Dump sites",
-    "Construction sites",
-    "Green urban areas",
-    "Sport and leisure facilities",
-    "Non-irrigated arable land",
-    "Permanently irrigated land",
-    "Rice fields",
-    "Vineyards",
-    "Fruit trees and berry plantations",
-    "Olive groves",
-    "Pastures",
-    "Annual crops associated with permanent crops",
-    "Complex cultivation patterns",
-    /* The parentheses tell compilers the concatenation is meant. */
-    ("Land principally occupied by agriculture, with significant areas of "
-     "natural vegetation"),
-    "Agro-forestry areas",
-    "Broad-leaved forest",
-    "Coniferous forest",
-    "Mixed forest",
-    "Natural grassland",
-    "Moors and heathland",
-    "Sclerophyllous vegetation",
-    "Transitional woodland/shrub",
-    "Beaches, dunes, sands",
-    "Bare rock",
-    "Sparsely vegetated areas",
-    "Burnt areas",
-    "Inland marshes",
-    "Peatbogs",
-    "Salt marshes",
-    "Salines",
-    "Intertidal flats",
-    "Water courses",
-    "Water bodies",
-    "Coastal lagoons",
-    "Estuaries",
-    "Sea and ocean",
-};
+/* The 43 BigEarthNet (CORINE) class names come from ben-prep's built-in
+ * table (benprep/labels.h), which its unit tests hold equal to
+ * label_indices.json. */
+#define LABELS43 BP_LABELS43
 
 /* The 43-class indices that have no 19-class label (3-10, 30, 32, 37),
  * and the 32 that have one. */
@@ -1020,7 +975,7 @@ static void json_labels(struct strbuf *sb, const struct pair *p)
     for (int n = 0; n < p->nlabels; n++) {
         if (n)
             sb_puts(sb, ", ");
-        sb_json_string(sb, label_names[p->labels[n]]);
+        sb_json_string(sb, bp_labels43_names[p->labels[n]]);
     }
     sb_puts(sb, "], ");
 }
