@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -463,7 +464,18 @@ struct coordinator {
     size_t done_chunks, kept_chunks;
     struct bp_stats *chunk_stats;  /* per chunk, merged per split at the end */
     double next_progress;          /* when the next progress line is due */
+    double cpu0;                   /* rank 0's CPU time at the start */
 };
+
+/* CPU time (user + system) this process has used, in seconds. */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
 
 static double now(void)
 {
@@ -1256,12 +1268,14 @@ static int finish(struct coordinator *co, int status)
             bytes += co->results[c].bytes;
             shards += co->results[c].records > 0;
         }
+        double cpu = cpu_seconds() - co->cpu0;
         BP_INFO("summary: %llu records, %zu shards, %llu bytes, %.1f s, %.0f "
-                "patches/s, %zu skipped",
+                "patches/s, %zu skipped; rank 0 used %.2f s of CPU (%.1f%% "
+                "of the run)",
                 (unsigned long long)records, shards, (unsigned long long)bytes,
                 seconds,
                 seconds > 0 ? (double)co->done_rows / seconds : 0.0,
-                co->nskips);
+                co->nskips, cpu, seconds > 0 ? 100.0 * cpu / seconds : 0.0);
         if (co->nskips) {
             BP_WARN("%zu bad patch%s skipped; listed in %s/%s under "
                     "\"failures\"",
@@ -1323,6 +1337,7 @@ int bp_run(const struct bp_config *cfg, MPI_Comm comm)
     co.cfg = cfg;
     co.nranks = nranks;
     co.t0 = now();
+    co.cpu0 = cpu_seconds();
     co.next_progress = co.t0 + cfg->progress_seconds;
     co.started = time(NULL);
     int status = BP_OK;

@@ -61,41 +61,35 @@ static void moments_u16(struct bp_moments *m, const uint16_t *v, size_t n)
     m->max = hi;
 }
 
-/* One band of floats: two passes in double, each over four interleaved
- * partial sums so the additions pipeline. */
+/* One band of floats in one pass: sums of the values shifted by the first
+ * one, which is close enough to the mean that the sum of squares loses
+ * nothing that matters (double precision on float data), with four
+ * interleaved partial sums so the additions pipeline. */
 static void moments_f32(struct bp_moments *m, const float *v, size_t n)
 {
-    double s[4] = {0, 0, 0, 0}, lo = INFINITY, hi = -INFINITY;
+    double k = n ? v[0] : 0;
+    double s[4] = {0, 0, 0, 0}, q[4] = {0, 0, 0, 0};
+    float lo = INFINITY, hi = -INFINITY;
     size_t body = n - n % 4, i = 0;
     for (; i < body; i += 4)
-        for (int k = 0; k < 4; k++) {
-            s[k] += v[i + k];
-            lo = v[i + k] < lo ? v[i + k] : lo;
-            hi = v[i + k] > hi ? v[i + k] : hi;
+        for (int j = 0; j < 4; j++) {
+            double d = (double)v[i + j] - k;
+            s[j] += d;
+            q[j] += d * d;
+            lo = v[i + j] < lo ? v[i + j] : lo;
+            hi = v[i + j] > hi ? v[i + j] : hi;
         }
     for (; i < n; i++) {
-        s[0] += v[i];
+        double d = (double)v[i] - k;
+        s[0] += d;
+        q[0] += d * d;
         lo = v[i] < lo ? v[i] : lo;
         hi = v[i] > hi ? v[i] : hi;
     }
-    double mean = (s[0] + s[1] + s[2] + s[3]) / (double)n;
-    double q[4] = {0, 0, 0, 0}, c[4] = {0, 0, 0, 0};
-    for (i = 0; i < body; i += 4)
-        for (int k = 0; k < 4; k++) {
-            double d = v[i + k] - mean;
-            q[k] += d * d;
-            c[k] += d;
-        }
-    for (; i < n; i++) {
-        double d = v[i] - mean;
-        q[0] += d * d;
-        c[0] += d;
-    }
-    double m2 = q[0] + q[1] + q[2] + q[3], comp = c[0] + c[1] + c[2] + c[3];
-    /* The compensation term corrects the rounding of the mean. */
+    double sum = s[0] + s[1] + s[2] + s[3], sq = q[0] + q[1] + q[2] + q[3];
     m->n = n;
-    m->mean = mean + comp / (double)n;
-    m->m2 = m2 - comp * comp / (double)n;
+    m->mean = k + sum / (double)n;
+    m->m2 = sq - sum * sum / (double)n;
     m->min = lo;
     m->max = hi;
 }
