@@ -58,7 +58,8 @@ static double now(void);
 /* The shard writer's buffer: large writes, room for many records. */
 #define SHARD_BUFFER_BYTES (8u << 20)
 
-/* Set by SIGTERM or SIGINT: stop handing out and converting work. */
+/* Set by SIGTERM, SIGINT or SIGUSR1 (SLURM's usual warning before a time
+ * limit): stop handing out and converting work. */
 static volatile sig_atomic_t stop_signal;
 
 static void on_stop_signal(int sig)
@@ -1324,13 +1325,14 @@ int bp_run(const struct bp_config *cfg, MPI_Comm comm)
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
 
-    struct sigaction sa, old_term, old_int;
+    struct sigaction sa, old_term, old_int, old_usr1;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     stop_signal = 0;
     sigaction(SIGTERM, &sa, &old_term);
     sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGUSR1, &sa, &old_usr1);
 
     struct coordinator co;
     memset(&co, 0, sizeof co);
@@ -1380,5 +1382,6 @@ out:
         BP_ERROR("failed: %s; no manifest was written", bp_strstatus(status));
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGUSR1, &old_usr1, NULL);
     return status;
 }

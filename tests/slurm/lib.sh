@@ -19,10 +19,12 @@
 #                            hung job cannot outlive ctest's timeout).
 #
 # Needs: root; Debian packages slurm-wlm (slurmctld, slurmd, slurm-client,
-# slurm-wlm-basic-plugins with mpi_pmix.so) and munge. As root, missing ones
-# are installed with apt-get.
+# slurm-wlm-basic-plugins with mpi_pmix.so), munge and libpmix-dev. As root,
+# missing ones are installed with apt-get.
 
-slurm_packages=(slurm-wlm munge)
+# libpmix-dev: SLURM's mpi_pmix plugin dlopen()s the unversioned libpmix.so,
+# which only the -dev package has (libopenmpi-dev depends on it anyway).
+slurm_packages=(slurm-wlm munge libpmix-dev)
 slurm_root=
 slurm_dir=
 slurm_node=
@@ -53,12 +55,13 @@ slurm_have_all() {
   for c in munged mungekey munge slurmctld slurmd sbatch srun scontrol sinfo squeue scancel; do
     command -v "$c" >/dev/null 2>&1 || return 1
   done
-  slurm_pmix_plugin >/dev/null
+  slurm_pmix_plugin >/dev/null && ldconfig -p 2>/dev/null | grep 'libpmix\.so ' >/dev/null
 }
 
 # Skip (exit 77) unless this can run: root, the packages (installed here when
 # missing and possible).
 slurm_require() {
+  case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
   if [[ $(id -u) -ne 0 ]]; then
     slurm_skip "the SLURM tests start munged, slurmctld and slurmd as root (slurmd must be root to start jobs); run them as root"
   fi
@@ -69,7 +72,7 @@ slurm_require() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${slurm_packages[@]}" >/dev/null 2>&1; }; }; then
       slurm_skip "Debian packages ${slurm_packages[*]} are missing and could not be installed (apt-get install ${slurm_packages[*]})"
     fi
-    slurm_have_all || slurm_skip "after installing ${slurm_packages[*]}: munged, slurmctld, slurmd, sbatch, srun or SLURM's mpi_pmix.so plugin still missing"
+    slurm_have_all || slurm_skip "after installing ${slurm_packages[*]}: munged, slurmctld, slurmd, sbatch, srun, SLURM's mpi_pmix.so plugin or libpmix.so still missing"
   fi
   getent hosts "$(hostname)" >/dev/null ||
     slurm_skip "this host's name $(hostname) does not resolve (srun needs it): add it to /etc/hosts"
@@ -235,8 +238,8 @@ slurm_leftovers() {
     [[ $p != "$$" && $p != "$BASHPID" ]] || continue
     [[ " ${slurm_pids[*]} " != *" $p "* ]] || continue
     if [[ $(cat "/proc/$p/comm" 2>/dev/null) == slurmstepd ]]; then
-      find "/proc/$p/fd" -mindepth 1 -maxdepth 1 -lname "$slurm_dir/*" 2>/dev/null | grep -q . && echo "$p"
-    elif tr '\0' '\n' <"$f" 2>/dev/null | grep -qxF "$slurm_marker"; then
+      find "/proc/$p/fd" -mindepth 1 -maxdepth 1 -lname "$slurm_dir/*" 2>/dev/null | grep . >/dev/null && echo "$p"
+    elif tr '\0' '\n' <"$f" 2>/dev/null | grep -xF "$slurm_marker" >/dev/null; then
       echo "$p"
     fi
   done 2>/dev/null
