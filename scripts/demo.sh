@@ -35,3 +35,8 @@ echo
 echo "demo: output in $out/tfrecords:"
 ls -l "$out/tfrecords"
 echo "demo: every shard, its record count, size and CRC-32C are listed in $out/tfrecords/manifest.json"
+
+echo
+echo "demo: checking the output with ben-prep verify (every shard, every record, every pixel)"
+mpirun "${mpi_flags[@]}" -np 2 "$build/ben-prep" verify "$out/tfrecords" \
+  --deep "$out/archive/BigEarthNet-S1-v1.0" "$out/archive/BigEarthNet-v1.0"
