@@ -9,7 +9,7 @@
 # Environment: BENCH_N, BENCH_R (the same as the arguments), BENCH_DIR (work
 # folder, default build-bench/bench; generated archives are kept there),
 # BENCH_JSON (default build-bench/bench/bench.json), BENCH_MEM_SIZES
-# ("500 4000"), BENCH_RPS (records per shard, 200).
+# ("500 4000"), BENCH_RPS (records per shard, 50).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1250,7 +1250,7 @@ static int finish(struct coordinator *co, int status)
     if (status == BP_OK) {
         bp_journal_close(co->journal, 1);
         co->journal = NULL;
-        BP_INFO("done: %llu records in %zu shards converted, %.1f MB, %.2f s "
+        BP_INFO("done: %llu records in %zu shards converted, %.1f MB, %.3f s "
                 "(%.0f patches/s, %.1f MB/s)%s; manifest %s/%s",
                 (unsigned long long)co->done_records, co->done_chunks,
                 (double)co->done_bytes / 1e6, seconds,

@@ -21,7 +21,7 @@
 #   SHARED          the shared reference data (default <project>/../shared/data)
 #   BENCH_BUILD_DIR the build folder (default work folder: BENCH_BUILD_DIR/bench)
 #   BENCH_N (2000), BENCH_R (5), BENCH_DIR, BENCH_JSON (WORK_DIR/bench.json),
-#   BENCH_MEM_SIZES ("500 4000"), BENCH_RPS (records per shard, 200),
+#   BENCH_MEM_SIZES ("500 4000"), BENCH_RPS (records per shard, 50),
 #   BENCH_SEED (1), BENCH_COMPRESSION (the converter's compression option and
 #   value, e.g. "--compression zlib"; used only if ben-prep --help lists
 #   --compression).
@@ -55,7 +55,10 @@ R=${BENCH_R:-5}
 work=${BENCH_DIR:-}
 json=${BENCH_JSON:-}
 mem_sizes=${BENCH_MEM_SIZES:-500 4000}
-rps=${BENCH_RPS:-200}
+# Shards of 50 records: with N = 2000 that is 40 chunks, so the two workers
+# finish together (chunks of 200 leave one idle for up to half a chunk at the
+# end, a tenth of a run this short).
+rps=${BENCH_RPS:-50}
 seed=${BENCH_SEED:-1}
 while (($#)); do
   case $1 in
