@@ -67,14 +67,121 @@ static inline uint8_t *put_u16_varint_fast(uint8_t *p, uint32_t x)
     return p + len;
 }
 
-/* Packed varints of uint16 values. Blocks of eight values that all take two
- * bytes (the common case for reflectances) are encoded with SSE2 at once;
- * other values branch-free one by one; the last three byte by byte, so
- * nothing is stored past the packed data. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <tmmintrin.h>
+#define HAVE_SSSE3_PATH 1
+
+/* For a block of eight values below 16384, each first written as two bytes:
+ * per mask of the lanes below 128 (which take one byte), the pshufb control
+ * that drops their second byte, and the resulting length. */
+static uint8_t squeeze[256][16];
+static uint8_t squeeze_len[256];
+/* For a block of four values in 32-bit lanes, each built as three bytes:
+ * per (mask of lanes >= 128) | (mask of lanes >= 16384) << 4, the control
+ * that keeps 1, 2 or 3 bytes of each lane, and the resulting length. */
+static uint8_t squeeze4[256][16];
+static uint8_t squeeze4_len[256];
+static int use_ssse3 = -1;
+
+__attribute__((constructor)) static void example_init_squeeze(void)
+{
+    for (int mask = 0; mask < 256; mask++) {
+        int out = 0;
+        for (int k = 0; k < 8; k++) {
+            squeeze[mask][out++] = (uint8_t)(2 * k);
+            if (!(mask >> k & 1))
+                squeeze[mask][out++] = (uint8_t)(2 * k + 1);
+        }
+        squeeze_len[mask] = (uint8_t)out;
+        while (out < 16)
+            squeeze[mask][out++] = 0x80; /* zero */
+    }
+    for (int mask = 0; mask < 256; mask++) {
+        int out = 0;
+        for (int k = 0; k < 4; k++) {
+            int len = 1 + (mask >> k & 1) + (mask >> (4 + k) & 1);
+            for (int b = 0; b < len; b++)
+                squeeze4[mask][out++] = (uint8_t)(4 * k + b);
+        }
+        squeeze4_len[mask] = (uint8_t)out;
+        while (out < 16)
+            squeeze4[mask][out++] = 0x80;
+    }
+}
+
+/* Four values of any width (1 to 3 bytes) at once. The 16-byte store may
+ * run up to 12 bytes past them. */
+__attribute__((target("ssse3"))) static inline uint8_t *
+put4_ssse3(uint8_t *p, __m128i x16)
+{
+    const __m128i x = _mm_unpacklo_epi16(x16, _mm_setzero_si128());
+    __m128i ge1 = _mm_cmpgt_epi32(x, _mm_set1_epi32(0x7f));
+    __m128i ge2 = _mm_cmpgt_epi32(x, _mm_set1_epi32(0x3fff));
+    int mask = _mm_movemask_ps(_mm_castsi128_ps(ge1)) |
+               _mm_movemask_ps(_mm_castsi128_ps(ge2)) << 4;
+    __m128i w = _mm_or_si128(
+        _mm_or_si128(_mm_and_si128(x, _mm_set1_epi32(0x7f)),
+                     _mm_and_si128(_mm_slli_epi32(x, 1), _mm_set1_epi32(0x7f00))),
+        _mm_and_si128(_mm_slli_epi32(x, 2), _mm_set1_epi32(0x30000)));
+    w = _mm_or_si128(w, _mm_and_si128(ge1, _mm_set1_epi32(0x80)));
+    w = _mm_or_si128(w, _mm_and_si128(ge2, _mm_set1_epi32(0x8000)));
+    w = _mm_shuffle_epi8(
+        w, _mm_loadu_si128((const __m128i *)(const void *)squeeze4[mask]));
+    _mm_storeu_si128((__m128i *)(void *)p, w);
+    return p + squeeze4_len[mask];
+}
+
+/* Blocks of eight values below 16384 (one or two bytes each) in a few
+ * instructions, other blocks as two blocks of four of any width. Each
+ * 16-byte store may run up to 12 bytes past the values written, which the
+ * following (at least eight, of at least one byte each, plus the slack the
+ * loop bound keeps) values overwrite. */
+__attribute__((target("ssse3"))) static uint8_t *
+put_u16_varints_ssse3(uint8_t *p, const uint16_t *v, size_t n, size_t *done)
+{
+    const __m128i zero = _mm_setzero_si128();
+    size_t i = 0;
+    for (; i + 20 <= n; i += 8) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+        __m128i small = _mm_cmpeq_epi16(_mm_subs_epu16(x, _mm_set1_epi16(0x7f)), zero);
+        int below3 = _mm_movemask_epi8(
+            _mm_cmpeq_epi16(_mm_subs_epu16(x, _mm_set1_epi16(0x3fff)), zero));
+        if (below3 != 0xffff) {
+            p = put4_ssse3(p, x);
+            p = put4_ssse3(p, _mm_srli_si128(x, 8));
+            continue;
+        }
+        int mask = _mm_movemask_epi8(_mm_packs_epi16(small, zero)) & 0xff;
+        __m128i cont = _mm_andnot_si128(small, _mm_set1_epi16(0x80));
+        __m128i w = _mm_or_si128(
+            _mm_or_si128(_mm_and_si128(x, _mm_set1_epi16(0x7f)), cont),
+            _mm_and_si128(_mm_slli_epi16(x, 1), _mm_set1_epi16(0x7f00)));
+        w = _mm_shuffle_epi8(
+            w, _mm_loadu_si128((const __m128i *)(const void *)squeeze[mask]));
+        _mm_storeu_si128((__m128i *)(void *)p, w);
+        p += squeeze_len[mask];
+    }
+    *done = i;
+    return p;
+}
+#endif
+
+/* Packed varints of uint16 values. With SSSE3, blocks of eight values below
+ * 16384 (nearly all reflectances) go at once; without it, SSE2 does blocks
+ * that all take two bytes. Other values go branch-free one by one, the last
+ * three byte by byte, so nothing is stored past the packed data. */
 static uint8_t *put_u16_varints(uint8_t *p, const uint16_t *v, size_t n)
 {
     size_t i = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#ifdef HAVE_SSSE3_PATH
+    if (use_ssse3 < 0) {
+        __builtin_cpu_init();
+        use_ssse3 = __builtin_cpu_supports("ssse3");
+    }
+    if (use_ssse3)
+        p = put_u16_varints_ssse3(p, v, n, &i);
+#endif
     while (i + 8 + 3 <= n) {
 #ifdef HAVE_SSE2
         const __m128i zero = _mm_setzero_si128();
