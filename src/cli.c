@@ -235,6 +235,7 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
     if (!cfg->splits || !cfg->excludes)
         return usage(err, "%s", "out of memory");
     enum bp_cli_result rc = BP_CLI_USAGE;
+    int level_given = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -363,6 +364,7 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
                 goto fail;
             }
             cfg->compression_level = (int)level;
+            level_given = 1;
             break;
         }
         case OPT_INDEX:
@@ -403,6 +405,12 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
                    "--index cannot go with --compression: index offsets "
                    "point into uncompressed files, and DALI and the PyTorch "
                    "tfrecord reader cannot read compressed records");
+        goto fail;
+    }
+    if (level_given && cfg->compression == BP_COMPRESS_NONE) {
+        rc = usage(err, "%s",
+                   "--compression-level needs --compression zlib or gzip: "
+                   "uncompressed shards have no level");
         goto fail;
     }
     if (cfg->resume && cfg->force) {

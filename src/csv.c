@@ -31,6 +31,10 @@ const char *bp_name_problem(const char *name, size_t len)
             return "patch name contains '/'";
         if (c == '.' && i + 1 < len && name[i + 1] == '.')
             return "patch name contains '..'";
+        if (c == 0xEF && i + 2 < len && (unsigned char)name[i + 1] == 0xBB &&
+            (unsigned char)name[i + 2] == 0xBF)
+            return "patch name contains a UTF-8 byte order mark (files "
+                   "joined with cat?)";
     }
     return NULL;
 }
@@ -86,7 +90,7 @@ int bp_split_parse(const char *path, char *text, size_t len,
     out->path = strdup(path);
     out->rows = malloc(count_lines(text, len) * sizeof *out->rows);
     if (!out->name || !out->path || !out->rows) {
-        BP_ERROR("%s: out of memory reading the split file", path);
+        BP_ERROR("%s: out of memory reading the file", path);
         bp_split_free(out);
         return BP_NOMEM;
     }
@@ -97,6 +101,28 @@ int bp_split_parse(const char *path, char *text, size_t len,
         BP_WARN("%s line 1: skipping a UTF-8 byte order mark", path);
         pos = 3;
     }
+    /* The kind of file is the column count most rows have: "S2name,S1name"
+     * (MM) or "S2name" (S2-only); MM when they are as many. So a bad first
+     * row is reported as the bad row, not every row after it. */
+    size_t with[3] = {0, 0, 0};
+    for (size_t p = pos; p < len;) {
+        const char *start = text + p;
+        const char *nl = memchr(start, '\n', len - p);
+        size_t linelen = nl ? (size_t)(nl - start) : len - p;
+        p += linelen + (nl ? 1 : 0);
+        if (linelen > 0 && start[linelen - 1] == '\r')
+            linelen--;
+        if (linelen == 0)
+            continue;
+        size_t commas = 0;
+        for (const char *c = start; (c = memchr(c, ',', linelen - (size_t)(c - start)));
+             c++)
+            if (++commas > 1)
+                break;
+        with[commas]++;
+    }
+    if (with[0] + with[1])
+        out->columns = with[0] > with[1] ? 1 : 2;
     for (uint32_t line = 1; pos < len; line++) {
         char *start = text + pos;
         char *nl = memchr(start, '\n', len - pos);
@@ -116,13 +142,10 @@ int bp_split_parse(const char *path, char *text, size_t len,
         size_t ncols = 1;
         for (char *c = comma; c; c = memchr(c + 1, ',', linelen - (size_t)(c + 1 - start)))
             ncols++;
-        /* The first row decides: "S2name,S1name" (MM) or "S2name". */
-        if (out->columns == 0 && (ncols == 1 || ncols == 2))
-            out->columns = (int)ncols;
         if (ncols != (size_t)(out->columns ? out->columns : 2)) {
             problem = "wrong number of columns";
             snprintf(detail, sizeof detail, " (%zu, expected %s)", ncols,
-                     out->columns == 1 ? "1: S2name as in the rows above"
+                     out->columns == 1 ? "1: S2name, as most rows have"
                                        : "2: S2name,S1name");
         } else if (ncols == 1) {
             const char *p2 = bp_name_problem(start, linelen);
@@ -163,11 +186,13 @@ int bp_split_parse(const char *path, char *text, size_t len,
         BP_ERROR("%s: %zu more malformed lines not shown", path,
                  errors - MAX_REPORTED);
     if (errors) {
-        BP_ERROR("%s: %zu malformed line%s; fix the split file", path, errors,
+        BP_ERROR("%s: %zu malformed line%s; fix the file", path, errors,
                  errors == 1 ? "" : "s");
         bp_split_free(out);
         return BP_CSV;
     }
+    if (out->nrows == 0)
+        BP_WARN("%s: no rows", path);
     return BP_OK;
 
 fail:
@@ -180,7 +205,7 @@ int bp_split_load(const char *path, struct bp_split *out)
     memset(out, 0, sizeof *out);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        BP_ERROR("%s: cannot open split file: %s", path, strerror(errno));
+        BP_ERROR("%s: cannot open: %s", path, strerror(errno));
         return BP_CSV;
     }
     struct stat st;
@@ -192,7 +217,7 @@ int bp_split_load(const char *path, struct bp_split *out)
     size_t cap = (size_t)st.st_size;
     char *text = malloc(cap + 1);
     if (!text) {
-        BP_ERROR("%s: out of memory for a %zu-byte split file", path, cap);
+        BP_ERROR("%s: out of memory for a %zu-byte file", path, cap);
         close(fd);
         return BP_NOMEM;
     }
@@ -202,7 +227,7 @@ int bp_split_load(const char *path, struct bp_split *out)
             /* The file grew since fstat; read on in larger steps. */
             char *bigger = realloc(text, 2 * cap + 4096 + 1);
             if (!bigger) {
-                BP_ERROR("%s: out of memory reading the split file", path);
+                BP_ERROR("%s: out of memory reading the file", path);
                 free(text);
                 close(fd);
                 return BP_NOMEM;

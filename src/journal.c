@@ -223,7 +223,10 @@ void bp_journal_close(struct bp_journal *j, int remove)
 {
     if (!j)
         return;
-    close(j->fd);
+    /* Every line was fsync'd as it was written, so a late error here loses
+     * nothing; it is still worth a word. */
+    if (close(j->fd) != 0)
+        BP_WARN("%s: error on close: %s", j->path, strerror(errno));
     if (remove && unlink(j->path) != 0 && errno != ENOENT)
         BP_WARN("%s: cannot remove: %s", j->path, strerror(errno));
     free(j);

@@ -38,6 +38,7 @@ struct bp_reader {
     float *vv, *vh;
     struct bp_label_parser *labels;
     char vsi_name[64];      /* this reader's /vsimem/ file name */
+    char message[512];      /* GDAL's last error, as gdal_message() shows it */
     int gdal_only;          /* decode every band through GDAL */
     char path[4096];
     /* The S1 JSON of the last pair read (it is read last, so r->file still
@@ -131,6 +132,30 @@ static int fail(struct bp_failure *why, const char *file, const char *fmt,
     return BP_INPUT;
 }
 
+/* GDAL's last error message, with this reader's /vsimem/ name (an internal
+ * address that differs from run to run) replaced by the file's own name. */
+static const char *gdal_message(struct bp_reader *r)
+{
+    const char *m = CPLGetLastErrorMsg();
+    if (!m[0])
+        return "unknown error";
+    const char *slash = strrchr(r->path, '/');
+    const char *base = slash ? slash + 1 : r->path;
+    size_t vlen = strlen(r->vsi_name), n = 0;
+    while (*m && n + 1 < sizeof r->message) {
+        if (strncmp(m, r->vsi_name, vlen) == 0) {
+            n += (size_t)snprintf(r->message + n, sizeof r->message - n, "%s",
+                                  base);
+            n = n < sizeof r->message ? n : sizeof r->message - 1;
+            m += vlen;
+        } else {
+            r->message[n++] = *m++;
+        }
+    }
+    r->message[n] = '\0';
+    return r->message;
+}
+
 /* Read the file at r->path whole into r->file: open, read, read (end),
  * close. Returns the size, or -1 with *why filled in. */
 static long read_whole(struct bp_reader *r, struct bp_failure *why)
@@ -210,7 +235,7 @@ static int decode_band(struct bp_reader *r, size_t len, int side,
                                  gtiff_only, NULL, no_siblings);
     if (!ds) {
         fail(why, r->path, "GDAL cannot open it as a GeoTIFF: %s",
-             CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg() : "unknown error");
+             gdal_message(r));
         goto out;
     }
     int bands = GDALGetRasterCount(ds);
@@ -233,8 +258,7 @@ static int decode_band(struct bp_reader *r, size_t len, int side,
     }
     if (GDALRasterIO(band, GF_Read, 0, 0, side, side, dst, side, side, type, 0,
                      0) != CE_None) {
-        fail(why, r->path, "cannot decode the pixels: %s",
-             CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg() : "unknown error");
+        fail(why, r->path, "cannot decode the pixels: %s", gdal_message(r));
         goto out;
     }
     rc = BP_OK;
@@ -376,10 +400,14 @@ int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
     struct stat st;
     if (stat(r->path, &st) != 0)
         return fail(why, r->path, "cannot stat: %s", strerror(errno));
+    /* Failing to write the archive is an output error: it is never skipped
+     * as a bad patch (the patch itself is fine). */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return fail(why, r->path, "cannot write a new version beside it: %s",
-                    strerror(errno));
+    if (fd < 0) {
+        fail(why, r->path, "cannot write a new version beside it: %s",
+             strerror(errno));
+        return BP_OUTPUT;
+    }
     int ok = fchmod(fd, st.st_mode & 07777) == 0 &&
              bp_write_all(fd, r->file, end) == 0 &&
              bp_write_all(fd, (const unsigned char *)add, n) == 0 &&
@@ -395,7 +423,8 @@ int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
     }
     if (!ok) {
         unlink(tmp);
-        return fail(why, r->path, "cannot update: %s", strerror(err));
+        fail(why, r->path, "cannot update: %s", strerror(err));
+        return BP_OUTPUT;
     }
     return BP_OK;
 }

@@ -120,6 +120,10 @@ static int check_column(const struct bp_split *splits, size_t nsplits,
                 continue;
             }
             const struct bp_split *first = &splits[table[i].split - 1];
+            /* A whole row repeated was reported with its S2 name already. */
+            if (column == 1 &&
+                strcmp(row_name(splits, table[i], 2), row_name(splits, me, 2)) == 0)
+                continue;
             if (*repeats < 20)
                 BP_ERROR("%s line %u: %s patch %s repeats %s line %u",
                          splits[s].path, splits[s].rows[r].line,

@@ -17,6 +17,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -466,6 +467,8 @@ struct coordinator {
     struct bp_stats *chunk_stats;  /* per chunk, merged per split at the end */
     double next_progress;          /* when the next progress line is due */
     double cpu0;                   /* rank 0's CPU time at the start */
+    int lock_fd;                   /* holds the output folder's lock */
+    int lock_created;              /* this run made the lock file */
 };
 
 /* CPU time (user + system) this process has used, in seconds. */
@@ -867,15 +870,66 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* What an output folder holds of earlier runs. With remove set, delete it
- * (--force); temporary files of ours are always deleted. */
+/* Is n the name of a shard or index file ben-prep writes:
+ * "<split>-NNNNN-of-NNNNN.tfrecord" with ".zlib" or ".gz" after it for
+ * compressed shards, ".idx" after it for index files? */
+static int is_shard_name(const char *n)
+{
+    const char *t = strstr(n, ".tfrecord");
+    if (!t || t == n)
+        return 0;
+    const char *rest = t + strlen(".tfrecord");
+    if (*rest && strcmp(rest, ".zlib") != 0 && strcmp(rest, ".gz") != 0 &&
+        strcmp(rest, ".idx") != 0)
+        return 0;
+    /* Back over "-NNNNN-of-NNNNN": two runs of at least five digits. */
+    const char *p = t;
+    for (int run = 0; run < 2; run++) {
+        size_t digits = 0;
+        while (p > n && p[-1] >= '0' && p[-1] <= '9') {
+            p--;
+            digits++;
+        }
+        if (digits < 5)
+            return 0;
+        const char *sep = run == 0 ? "-of-" : "-";
+        size_t len = strlen(sep);
+        if ((size_t)(p - n) < len + (run == 1) ||
+            strncmp(p - len, sep, len) != 0)
+            return 0;
+        p -= len;
+    }
+    return 1;
+}
+
+/* Is n a temporary file of ours: ".<shard or index>.tmp",
+ * ".manifest.json.tmp" or ".ben-prep.journal.tmp"? */
+static int is_our_tmp(const char *n)
+{
+    size_t len = strlen(n);
+    if (n[0] != '.' || !ends_with(n, ".tmp"))
+        return 0;
+    char inner[256];
+    if (len - 5 >= sizeof inner)
+        return 0;
+    memcpy(inner, n + 1, len - 5);
+    inner[len - 5] = '\0';
+    return is_shard_name(inner) || strcmp(inner, BP_MANIFEST_NAME) == 0 ||
+           strcmp(inner, BP_JOURNAL_NAME) == 0;
+}
+
+/* What an output folder holds of earlier runs. SCAN_LOOK only looks;
+ * SCAN_TMP deletes our temporary files (no run can be using them while we
+ * hold the folder's lock); SCAN_ALL deletes everything of ours (--force). */
+enum scan_mode { SCAN_LOOK, SCAN_TMP, SCAN_ALL };
 struct earlier {
     int manifest, journal;
     size_t shards;
     char example[256];
 };
 
-static int scan_output(const char *dir, int remove, struct earlier *e)
+static int scan_output(const char *dir, enum scan_mode mode,
+                       struct earlier *e)
 {
     memset(e, 0, sizeof *e);
     DIR *d = opendir(dir);
@@ -889,8 +943,8 @@ static int scan_output(const char *dir, int remove, struct earlier *e)
         const char *n = ent->d_name;
         int is_manifest = strcmp(n, BP_MANIFEST_NAME) == 0;
         int is_journal = strcmp(n, BP_JOURNAL_NAME) == 0;
-        int is_shard = strstr(n, ".tfrecord") && n[0] != '.';
-        int is_tmp = n[0] == '.' && ends_with(n, ".tmp");
+        int is_shard = is_shard_name(n);
+        int is_tmp = is_our_tmp(n);
         if (!is_manifest && !is_journal && !is_shard && !is_tmp)
             continue;
         e->manifest |= is_manifest;
@@ -898,7 +952,7 @@ static int scan_output(const char *dir, int remove, struct earlier *e)
         e->shards += is_shard;
         if (!is_tmp && !e->example[0])
             snprintf(e->example, sizeof e->example, "%s", n);
-        if (is_tmp || remove) {
+        if ((is_tmp && mode != SCAN_LOOK) || mode == SCAN_ALL) {
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", dir, n);
             if (unlink(path) != 0 && errno != ENOENT) {
@@ -909,6 +963,71 @@ static int scan_output(const char *dir, int remove, struct earlier *e)
     }
     closedir(d);
     return status;
+}
+
+/* Take the output folder's lock (a POSIX record lock on OUT/.ben-prep.lock,
+ * which works on NFS and Lustre too), so that two runs never write into one
+ * folder: a second run, or a requeued job whose first attempt still runs,
+ * is refused and changes nothing. The empty lock file stays in place once a
+ * run has used the folder: removing it would open a window for two runs. */
+static int lock_output(struct coordinator *co)
+{
+    const char *dir = co->cfg->out_dir;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, BP_LOCK_NAME);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int existed = fd < 0 && errno == EEXIST;
+    co->lock_created = fd >= 0;
+    if (existed)
+        fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        BP_ERROR("%s: cannot %s: %s", path, existed ? "open" : "create",
+                 strerror(errno));
+        return BP_OUTPUT;
+    }
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_SETLK, &fl) != 0) {
+        int err = errno;
+        struct flock who;
+        memset(&who, 0, sizeof who);
+        who.l_type = F_WRLCK;
+        who.l_whence = SEEK_SET;
+        char pid[64] = "";
+        if (fcntl(fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK &&
+            who.l_pid > 0)
+            snprintf(pid, sizeof pid, " (process %ld)", (long)who.l_pid);
+        if (err == EACCES || err == EAGAIN) {
+            close(fd);
+            BP_ERROR("%s: another ben-prep run%s is writing into this folder "
+                     "(it holds %s); wait for it to end, or stop it, first",
+                     dir, pid, BP_LOCK_NAME);
+            return BP_USAGE;
+        }
+        /* Some parallel file systems have no locks (Lustre mounted without
+         * flock, some NFS setups): run without one rather than not at all. */
+        BP_WARN("%s: cannot lock: %s; nothing stops a second run from "
+                "writing into this folder at the same time",
+                path, strerror(err));
+    }
+    co->lock_fd = fd;
+    return BP_OK;
+}
+
+/* Release the lock; a lock file this run made only to refuse goes again. */
+static void unlock_output(struct coordinator *co, int refused)
+{
+    if (co->lock_fd < 0)
+        return;
+    if (refused && co->lock_created) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", co->cfg->out_dir, BP_LOCK_NAME);
+        unlink(path);
+    }
+    close(co->lock_fd);
+    co->lock_fd = -1;
 }
 
 static struct bp_inputs inputs_of(const struct coordinator *co)
@@ -983,7 +1102,9 @@ static int prepare_output(struct coordinator *co)
     struct earlier e;
     int status = make_dirs(cfg->out_dir);
     if (status == BP_OK)
-        status = scan_output(cfg->out_dir, 0, &e);
+        status = lock_output(co);
+    if (status == BP_OK)
+        status = scan_output(cfg->out_dir, SCAN_LOOK, &e);
     if (status != BP_OK)
         return status;
     if ((e.manifest || e.journal || e.shards) && !cfg->resume && !cfg->force) {
@@ -992,7 +1113,10 @@ static int prepare_output(struct coordinator *co)
                  cfg->out_dir, e.example);
         return BP_USAGE;
     }
-    if (cfg->force && (status = scan_output(cfg->out_dir, 1, &e)) != BP_OK)
+    struct earlier cleared;
+    status = scan_output(cfg->out_dir, cfg->force ? SCAN_ALL : SCAN_TMP,
+                         &cleared);
+    if (status != BP_OK)
         return status;
 
     struct bp_inputs in = inputs_of(co);
@@ -1189,7 +1313,10 @@ static int prepare(struct coordinator *co)
         print_plan(co);
         return BP_OK;
     }
-    return prepare_output(co);
+    status = prepare_output(co);
+    if (status == BP_USAGE)
+        unlock_output(co, 1); /* refused: leave the folder as it was */
+    return status;
 }
 
 static void coordinator_free(struct coordinator *co)
@@ -1212,6 +1339,7 @@ static void coordinator_free(struct coordinator *co)
     free(co->skips);
     bp_journal_close(co->journal, 0);
     free(co->work.data);
+    unlock_output(co, 0);
 }
 
 /* Rank 0, at the end: one line per split. */
@@ -1288,10 +1416,16 @@ static int finish(struct coordinator *co, int status)
         size_t finished = 0;
         for (size_t c = 0; c < co->plan.nchunks; c++)
             finished += co->results[c].status == BP_OK;
-        BP_ERROR("interrupted by signal %d: %zu of %zu shards finished and "
+        char by[64];
+        if (stop_signal)
+            snprintf(by, sizeof by, "signal %d (%s)", (int)stop_signal,
+                     strsignal(stop_signal));
+        else
+            snprintf(by, sizeof by, "a signal to a worker rank");
+        BP_ERROR("interrupted by %s: %zu of %zu shards finished and "
                  "recorded in %s/%s; run the same command with --resume to "
                  "continue",
-                 (int)stop_signal, finished, co->plan.nchunks, cfg->out_dir,
+                 by, finished, co->plan.nchunks, cfg->out_dir,
                  BP_JOURNAL_NAME);
     }
     return status;
@@ -1337,6 +1471,7 @@ int bp_run(const struct bp_config *cfg, MPI_Comm comm)
     struct coordinator co;
     memset(&co, 0, sizeof co);
     co.cfg = cfg;
+    co.lock_fd = -1;
     co.nranks = nranks;
     co.t0 = now();
     co.cpu0 = cpu_seconds();
@@ -1374,12 +1509,23 @@ int bp_run(const struct bp_config *cfg, MPI_Comm comm)
     } else {
         status = work(cfg, comm);
     }
-out:
+out:;
+    int journaled = co.journal != NULL; /* the output folder was prepared */
     coordinator_free(&co);
     status = agree(status, comm);
     if (rank == 0 && status != BP_OK && status != BP_SKIPPED &&
-        status != BP_USAGE && status != BP_INTERRUPTED)
-        BP_ERROR("failed: %s; no manifest was written", bp_strstatus(status));
+        status != BP_USAGE && status != BP_INTERRUPTED) {
+        if (cfg->dry_run)
+            BP_ERROR("failed: %s", bp_strstatus(status));
+        else if (journaled)
+            BP_ERROR("failed: %s; no manifest was written; the shards "
+                     "finished so far are kept: once the cause is fixed, run "
+                     "the same command with --resume to continue",
+                     bp_strstatus(status));
+        else
+            BP_ERROR("failed: %s; no manifest was written",
+                     bp_strstatus(status));
+    }
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGUSR1, &old_usr1, NULL);

@@ -3,8 +3,8 @@
  *
  * MM split files have rows "S2name,S1name", no header, CRLF or LF line ends,
  * with or without a final line end. S2-only split files have one S2 name
- * per row; the first row decides which kind a file is, and every row must
- * then have that many columns. In an S2-only file a row's S1 name is "". A split's name is its file name up to
+ * per row; the column count most rows have decides which kind a file is
+ * (MM on a tie), and every row must have that many columns. In an S2-only file a row's S1 name is "". A split's name is its file name up to
  * the first '.' (train.csv -> "train"). The whole file is kept in memory and
  * the names are NUL-terminated in place, so a row costs only its offsets.
  *

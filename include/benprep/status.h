@@ -19,7 +19,7 @@
     X(NOMEM, 1, "out of memory")                                              \
     X(OUTPUT, 1, "cannot write output")                                       \
     X(INPUT, 1, "bad input patch")                                            \
-    X(CSV, 1, "malformed split file")                                         \
+    X(CSV, 1, "bad split file or exclusion list")                                         \
     X(USAGE, 2, "usage error")
 
 enum bp_status {

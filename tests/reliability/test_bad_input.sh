@@ -337,6 +337,13 @@ csv_cases() {
   { rows_crlf 1,4; printf '%s\r\n' "${s2[5]}"; rows_crlf 6; } >"$c"
   expect_bad_csv "one column" "$c" 5 'column'
 
+  # The first row is the bad one: it alone is named, not every row after it.
+  { printf '%s\r\n' "${s2[1]}"; rows_crlf 2,6; } >"$c"
+  expect_bad_csv "one column in the first row" "$c" 1 'column.*expected 2'
+  if grep -qE "line [2-6]: " "$tmp/err" || ! grep -q "1 malformed line" "$tmp/err"; then
+    fail "one column in the first row: other rows were blamed: $(grep error "$tmp/err")"
+  fi
+
   { rows_crlf 1; printf ',%s\r\n' "${s1[2]}"; rows_crlf 3,6; } >"$c"
   expect_bad_csv "empty S2 name" "$c" 2 'empty'
 
@@ -367,6 +374,8 @@ csv_cases() {
 
   { rows_crlf 1,6; rows_crlf 2; } >"$c"
   expect_bad_csv "row repeated within a split" "$c" 7 'repeat'
+  [[ $(grep -c "line 7: " "$tmp/err") -eq 1 ]] ||
+    fail "row repeated within a split: not one message: $(grep "line 7: " "$tmp/err")"
 
   { rows_crlf 1,6; printf 'S2X_OTHER_NAME,%s\r\n' "${s1[3]}"; } >"$c"
   expect_bad_csv "S1 name repeated with another S2 name" "$c" 7 'S1.*repeat'
@@ -520,6 +529,39 @@ max_failures_cases() {
   grep -q '"line": 3,' "$tmp/out/manifest.json" 2>/dev/null ||
     { fail "$what: line 3 not in the manifest's failures"; ok=0; }
   [[ $ok -eq 0 ]] || pass "$what: exit 3, the other 5 records golden"
+
+  # Damaged TIFFs that GDAL reports on: the reasons in the manifest name the
+  # file, not an internal memory address, so the manifest (up to its "run"
+  # object) is the same whatever the rank count.
+  what="--max-failures 2 with two truncated band files, $np ranks and 2 ranks"
+  ok=1
+  fresh_copy
+  local t1 t2 size
+  t1=$(s2file 2 B02.tif)
+  size=$(stat -L -c %s "$t1")
+  replace "$t1" head -c $((size * 2 / 3)) # a real file; the original stays
+  t2=$(s1file 5 VH.tif)
+  replace "$t2" head -c 100
+  rm -rf "$tmp/out" "$tmp/out-np2"
+  convert "$tmp/out" "$csv" --max-failures 2
+  [[ $rc -eq 3 ]] || { fail "$what: exit status $rc, expected 3"; ok=0; }
+  local np_saved=$np
+  np=2
+  convert "$tmp/out-np2" "$csv" --max-failures 2
+  np=$np_saved
+  [[ $rc -eq 3 ]] || { fail "$what: exit status $rc with 2 ranks, expected 3"; ok=0; }
+  if grep -q 'vsimem' "$tmp/out/manifest.json" "$tmp/err" 2>/dev/null; then
+    fail "$what: a reason names GDAL's memory file: $(grep -ho '"reason": "[^"]*vsimem[^"]*"' "$tmp/out/manifest.json" | head -n 1)"
+    ok=0
+  fi
+  for f in "$t1" "$t2"; do
+    grep -qF "\"file\": \"$f\"" "$tmp/out/manifest.json" 2>/dev/null ||
+      { fail "$what: $f not in the manifest's failures"; ok=0; }
+  done
+  diff <(sed '/"run": {/,$d' "$tmp/out/manifest.json" 2>/dev/null) \
+    <(sed '/"run": {/,$d' "$tmp/out-np2/manifest.json" 2>/dev/null) >"$tmp/diff" 2>&1 ||
+    { fail "$what: the manifests differ: $(head -n 6 "$tmp/diff")"; ok=0; }
+  [[ $ok -eq 0 ]] || pass "$what: exit 3, the same manifest, reasons: $(grep -o '"reason": "[^"]*"' "$tmp/out/manifest.json" | cut -c1-90 | tr '\n' ' ')"
 }
 
 case $mode in

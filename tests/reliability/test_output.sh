@@ -6,7 +6,8 @@
 #   manifest, no temporary file, nothing incomplete under a final name;
 # - an output folder holding an earlier run: refused without --resume or
 #   --force (exit 2), replaced with --force, "complete" with --resume, and
-#   --resume refused (exit 2) when the inputs or options differ.
+#   --resume refused (exit 2) when the inputs or options differ; a second run
+#   into a folder that a run is writing is refused and disturbs nothing.
 #
 #   test_output.sh     environment: BEN_PREP, BP_CHECK, SHARED, MPIRUN,
 #                      FAILIO_PRELOAD (LD_PRELOAD value for the shim)
@@ -301,15 +302,53 @@ done
 printf 'junk' >"$out/example_mm-00007-of-00009.tfrecord"
 printf 'junk' >"$out/ben-prep.journal"
 printf 'keep me\n' >"$out/NOTES.txt"
+printf 'keep me\n' >"$out/mydata.tfrecord.bak"
 RPS=3 run "$out" --force
 if [[ $rc -eq 0 ]] && expect_golden "--force" "$out" &&
   [[ ! -e $out/example_mm-00007-of-00009.tfrecord ]] &&
   [[ $(ls "$out"/*.tfrecord | wc -l) -eq 2 ]] && grep -q 'keep me' "$out/NOTES.txt" &&
+  grep -q 'keep me' "$out/mydata.tfrecord.bak" &&
   grep -q '"records_per_shard": 3' "$out/manifest.json"; then
   pass "--force replaces an earlier run (3 shards of 2 -> 2 shards of 3), golden"
 else
   fail "--force: exit status $rc; $(ls -A "$out" | tr '\n' ' ')"
 fi
+
+# ---- two runs into one folder --------------------------------------------------
+# A run holds the folder's lock: a second run (plain, --resume or --force) is
+# refused with exit 2 and touches nothing, and the first one finishes golden.
+out=$tmp/busy
+mkdir -p "$out"
+rc1=0
+"${mpirun[@]}" -np 2 -x "LD_PRELOAD=$FAILIO_PRELOAD" -x FAILIO_MATCH=.tif \
+  -x FAILIO_DELAY_US=100000 "$BEN_PREP" -r1 "$S1" -r2 "$S2" -o "$out" \
+  -n "$csv" --records-per-shard 1 >"$tmp/first.out" 2>"$tmp/first.err" &
+first=$!
+for _ in $(seq 200); do
+  [[ -e $out/ben-prep.journal ]] && break
+  sleep 0.05
+done
+[[ -e $out/ben-prep.journal ]] || fail "two runs: the first run did not start"
+for opt in "" --resume --force; do
+  # shellcheck disable=SC2086 # $opt is one option or none
+  NP=1 run "$out" $opt
+  if [[ $rc -eq 2 ]] && grep -q 'another ben-prep run (process [0-9]*) is writing into this folder' "$tmp/err"; then
+    pass "a second run${opt:+ with $opt} while one runs is refused: $(grep -m1 error "$tmp/err" | sed 's/^ben-prep\[[0-9]*\]: error: //')"
+  else
+    fail "a second run${opt:+ with $opt} while one runs: exit status $rc, expected 2 and a message"
+  fi
+done
+wait "$first" || rc1=$?
+cp "$tmp/first.err" "$tmp/err"
+if [[ $rc1 -eq 0 ]] && expect_golden "the first of two runs" "$out" &&
+  [[ $(ls "$out"/*.tfrecord | wc -l) -eq 6 ]]; then
+  pass "the first run was not disturbed: golden, 6 shards"
+else
+  fail "the first of two runs: exit status $rc1"
+fi
+NP=1 RPS=1 run "$out" --resume
+[[ $rc -eq 0 ]] && pass "after it, --resume takes the folder: complete" ||
+  fail "--resume after the first run ended: exit status $rc"
 
 if [[ $failures -gt 0 ]]; then
   echo "$failures check(s) failed" >&2

@@ -62,12 +62,13 @@ for n in 1 2 3 4 5 6; do
 done
 
 rc=0
+more=() # further ben-prep options
 run() { # out, csv, [extra mpirun args before the program...]
   local out=$1 c=$2
   shift 2
   rc=0
   "${mpirun[@]}" -np "$np" "$@" "$BEN_PREP" -r1 "$tmp/S1" -r2 "$tmp/S2" -o "$out" \
-    -n "$c" --records-per-shard 2 --update_json >"$tmp/stdout" 2>"$tmp/err" || rc=$?
+    -n "$c" --records-per-shard 2 --update_json "${more[@]}" >"$tmp/stdout" 2>"$tmp/err" || rc=$?
   # A sanitizer report (-DBENPREP_SANITIZE=ON) fails the test whatever the
   # exit status (ASan exits 1 too).
   if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$tmp/err"; then
@@ -198,6 +199,23 @@ for spec in "FAILIO_WRITE_AFTER=0|disk full at once" \
   fi
   [[ $ok -eq 0 ]] || pass "$what: exit 1, originals untouched: ${msg#*error: }"
 done
+
+# Not writing the archive is an output error, not a bad patch: --max-failures
+# does not skip the patch (its pixels and labels are fine), the run stops.
+what="JSON cannot be written, with --max-failures 6"
+restore
+rm -rf "$tmp/out5"
+more=(--max-failures 6)
+run "$tmp/out5" "$csv" -x "LD_PRELOAD=$FAILIO_PRELOAD" \
+  -x FAILIO_MATCH=labels_metadata.json.tmp -x FAILIO_OPEN=EROFS
+more=()
+ok=1
+[[ $rc -eq 1 ]] || { fail "$what: exit status $rc, expected 1"; ok=0; }
+grep -q 'skipped' "$tmp/err" && { fail "$what: a patch was skipped"; ok=0; }
+grep -q 'failed: cannot write output' "$tmp/err" || { fail "$what: not reported as an output failure"; ok=0; }
+diff -r "$tmp/S1.orig" "$tmp/S1" >/dev/null || { fail "$what: S1 files changed"; ok=0; }
+[[ ! -e $tmp/out5/manifest.json ]] || { fail "$what: a manifest was written"; ok=0; }
+[[ $ok -eq 0 ]] || pass "$what: exit 1, nothing skipped, originals untouched"
 
 if [[ $failures -gt 0 ]]; then
   echo "$failures check(s) failed" >&2

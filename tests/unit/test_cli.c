@@ -7,6 +7,7 @@
 
 #include "benprep/config.h"
 #include "benprep/plan.h"
+#include "benprep/shard.h"
 #include "unit_util.h"
 
 #define MAXARGS 32
@@ -192,6 +193,48 @@ static void test_reliability_options(void)
                "--resume", "--force", NULL);
     check_usage(rc, &cfg, NULL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "contradict"));
+}
+
+static void test_compression_options(void)
+{
+    struct bp_config cfg;
+    enum bp_cli_result rc = parse(&cfg, "-r1", "A", "-r2", "B", "-o", "C",
+                                  "-n", "x.csv", NULL);
+    CU_ASSERT_EQUAL(rc, BP_CLI_RUN);
+    CU_ASSERT_EQUAL(cfg.compression, BP_COMPRESS_NONE);
+    CU_ASSERT_EQUAL(cfg.compression_level, 6); /* TensorFlow's default */
+    bp_config_free(&cfg);
+
+    rc = parse(&cfg, "-r1", "A", "-r2", "B", "-o", "C", "-n", "x.csv",
+               "--compression", "gzip", "--compression-level", "1", NULL);
+    CU_ASSERT_EQUAL(rc, BP_CLI_RUN);
+    CU_ASSERT_EQUAL(cfg.compression, BP_COMPRESS_GZIP);
+    CU_ASSERT_EQUAL(cfg.compression_level, 1);
+    bp_config_free(&cfg);
+
+    rc = parse(&cfg, "-r1", "A", "-r2", "B", "-o", "C", "-n", "x.csv",
+               "--compression=zlib", "--compression-level=9", NULL);
+    CU_ASSERT_EQUAL(rc, BP_CLI_RUN);
+    CU_ASSERT_EQUAL(cfg.compression, BP_COMPRESS_ZLIB);
+    CU_ASSERT_EQUAL(cfg.compression_level, 9);
+    bp_config_free(&cfg);
+
+    rc = parse(&cfg, "-r1", "A", "-r2", "B", "-o", "C", "-n", "x.csv",
+               "--compression", "zlib", "--compression-level", "10", NULL);
+    check_usage(rc, &cfg, "10");
+    rc = parse(&cfg, "-r1", "A", "-r2", "B", "-o", "C", "-n", "x.csv",
+               "--compression", "bzip2", NULL);
+    check_usage(rc, &cfg, "bzip2");
+    /* A level without compression would be recorded but mean nothing. */
+    rc = parse(&cfg, "-r1", "A", "-r2", "B", "-o", "C", "-n", "x.csv",
+               "--compression-level", "3", NULL);
+    check_usage(rc, &cfg, NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "--compression zlib or gzip"));
+    /* Index files point into uncompressed shards. */
+    rc = parse(&cfg, "-r1", "A", "-r2", "B", "-o", "C", "-n", "x.csv",
+               "--compression", "gzip", "--index", NULL);
+    check_usage(rc, &cfg, NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "DALI"));
 }
 
 static void test_help(void)
@@ -398,6 +441,7 @@ int main(void)
         {"-l/--library", test_library},
         {"--update_json, --max-failures, --resume, --force",
          test_reliability_options},
+        {"--compression, --compression-level, --index", test_compression_options},
         {"--help", test_help},
         {"--version", test_version},
         {"unknown options and stray arguments", test_unknown_and_stray},

@@ -172,6 +172,7 @@ static void test_malformed_rows(void)
         {"a\r1,b1\r\n", 0, 0},      /* a CR inside the row */
         {"a1,b\0" "1\r\n", 8, 0},   /* a NUL byte */
         {"a1;b1\r\n", 0, 1},     /* wrong separator: 1 column */
+        {"a1,\xef\xbb\xbf" "b1\r\n", 0, 0}, /* a BOM inside (files joined) */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         size_t len = bad[i].len ? bad[i].len : strlen(bad[i].row);
@@ -199,7 +200,7 @@ static void test_malformed_rows(void)
     }
 }
 
-/* S2-only split files: one name per row; the first row decides. */
+/* S2-only split files: one name per row; most rows decide the kind. */
 static void test_s2_only(void)
 {
     struct bp_split s;
@@ -215,6 +216,17 @@ static void test_s2_only(void)
     bp_split_free(&s);
     CU_ASSERT_EQUAL(parse("mm.csv", "a,b\r\n", &s), BP_OK);
     CU_ASSERT_EQUAL(s.columns, 2);
+    bp_split_free(&s);
+    /* Most rows decide the kind of file: a bad first row is the bad row. */
+    CU_ASSERT_EQUAL(parse("mm.csv", "a1\r\na2,b2\r\na3,b3\r\n", &s), BP_CSV);
+    CU_ASSERT_EQUAL(parse("s2.csv", "a1,b1\r\na2\r\na3\r\n", &s), BP_CSV);
+    CU_ASSERT_EQUAL(parse("tie.csv", "a1\r\n\r\na2,b2\r\n", &s), BP_CSV);
+    CU_ASSERT_EQUAL(parse("s2.csv", "\r\n\na1\r\na2\n", &s), BP_OK);
+    CU_ASSERT_EQUAL(s.columns, 1);
+    bp_split_free(&s);
+    CU_ASSERT_EQUAL(parse("empty.csv", "\r\n", &s), BP_OK);
+    CU_ASSERT_EQUAL(s.columns, 0);
+    CU_ASSERT_EQUAL(s.nrows, 0);
     bp_split_free(&s);
     /* Two columns after a one-column row, and bad names, are errors. */
     CU_ASSERT_EQUAL(parse("s2.csv", "S2A_x_1_2\r\nS2B,S1B\r\n", &s), BP_CSV);
