@@ -12,8 +12,10 @@ build=${1:-$here/build}
 shift || true
 
 packages=(build-essential cmake pkgconf libopenmpi-dev openmpi-bin
-  libgdal-dev gdal-bin libjson-c-dev zlib1g-dev libcunit1-dev curl
-  ${BEN_PACKAGES_EXTRA:-})
+  libgdal-dev gdal-bin libjson-c-dev zlib1g-dev libcunit1-dev curl)
+# BEN_PACKAGES_EXTRA: package names separated by blanks.
+read -r -a extra <<<"${BEN_PACKAGES_EXTRA:-}"
+packages+=("${extra[@]}")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -9,8 +9,15 @@
 # each rank (N = 500 and N = 4000, and rank 0 on a --dry-run of the official
 # 519,284-row splits) and rank 0's CPU share during the two-worker run.
 # Writes every figure as one JSON object and prints a table with each target
-# and PASS/FAIL. Exits 0 when the runs worked, even if a target is missed
-# (the figures are the output); 1 when a run failed; 2 on a usage error.
+# and PASS/FAIL, then the missed targets. A target's "measured" value in the
+# JSON is the figure its PASS/FAIL is judged on (speed: conversion rates by
+# the programs' own clocks; rank 0's CPU: its own account over the
+# conversion); the wall-clock and whole-process figures are beside it
+# ("wall_clock_measured", "whole_process_measured").
+# Exit status: 0 when the runs worked, even if a target is missed (the
+# figures are the output), unless BENCH_STRICT=1: then 1 when a target is
+# missed (a target not measured, for want of strace or GNU time, is not
+# missed); 1 when a run failed; 2 on a usage error.
 #
 #   bench.sh [-n N] [-r R] [-d WORK_DIR] [-o JSON] [--mem-sizes "500 4000"]
 #
@@ -25,6 +32,9 @@
 #   BENCH_SEED (1), BENCH_COMPRESSION (the converter's compression option and
 #   value, e.g. "--compression zlib"; used only if ben-prep --help lists
 #   --compression).
+#   BENCH_STRICT    1: exit 1 when a target is missed; 0 or unset: exit 0
+#                   (the CTest test bench_convert sets 1 unless the
+#                   environment says otherwise; scripts/bench.sh sets 0).
 # Generated archives are kept in WORK_DIR/archive-N (keyed by N) between runs.
 set -euo pipefail
 export LC_ALL=C
@@ -60,6 +70,7 @@ mem_sizes=${BENCH_MEM_SIZES:-500 4000}
 # end, a tenth of a run this short).
 rps=${BENCH_RPS:-50}
 seed=${BENCH_SEED:-1}
+strict=${BENCH_STRICT:-0}
 while (($#)); do
   case $1 in
     -n) N=${2:?}; shift 2 ;;
@@ -76,6 +87,8 @@ done
 for m in $mem_sizes; do
   [[ $m =~ ^[1-9][0-9]*$ ]] || { echo "bench: bad memory size: $m" >&2; exit 2; }
 done
+[[ $strict == 0 || $strict == 1 ]] ||
+  { echo "bench: BENCH_STRICT must be 0 or 1, not '$strict'" >&2; exit 2; }
 
 build=${BENCH_BUILD_DIR:-$project/build-bench}
 BEN_PREP=${BEN_PREP:-$build/ben-prep}
@@ -346,7 +359,10 @@ for ((i = 0; i < R; i++)); do
         [[ -f $out/manifest.json ]] || die "no manifest.json (log: $log)"
         s=$(sed -n 's/.*done: .* MB, \([0-9.]*\) s (.*/\1/p' "$log")
         inproc[$c]+="${s:-null} "
-        outbytes[$c]=$(find "$out" -name '*.tfrecord' -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }') ;;
+        # Every shard: .tfrecord, or .tfrecord.zlib / .tfrecord.gz when
+        # compressed (not the .idx files, not the manifest).
+        outbytes[$c]=$(find "$out" -type f \( -name '*.tfrecord' -o -name '*.tfrecord.zlib' \
+          -o -name '*.tfrecord.gz' \) -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }') ;;
     esac
     rm -rf "$out"
     printf 'bench: run %d/%d %-6s %8.3f s  (other processes: %.2f cores)\n' $((i + 1)) "$R" "$c" \
@@ -515,10 +531,16 @@ done
 
 # --- JSON
 num() { if [[ $1 == null ]]; then echo null; else awk -v v="$1" 'BEGIN { printf "%.4f", v }'; fi; }
-target_json() { # name measured op limit unit status
-  printf '{"name": %s, "measured": %s, "op": %s, "target": %s, "unit": %s, "status": %s}' \
-    "$(jstr "$1")" "$(num "$2")" "$(jstr "$3")" "$4" "$(jstr "$5")" "$(jstr "$6")"
+# target_json NAME MEASURED OP LIMIT UNIT STATUS BASIS [EXTRA]: MEASURED is the
+# figure STATUS was judged on, BASIS says what it is; EXTRA: more fields
+# ("key": value, ...), the figures by other clocks.
+target_json() {
+  printf '{"name": %s, "measured": %s, "op": %s, "target": %s, "unit": %s, "status": %s, "measured_as": %s%s}' \
+    "$(jstr "$1")" "$(num "$2")" "$(jstr "$3")" "$4" "$(jstr "$5")" "$(jstr "$6")" \
+    "$(jstr "$7")" "${8:+, $8}"
 }
+inproc_basis="conversion rates by the programs' own clocks (in-process)"
+
 run_json() { # config description
   local c=$1 wl il nl
   wl=$(for v in ${wall[$c]}; do num "$v"; echo; done | paste -sd, -)
@@ -548,22 +570,31 @@ fi
   [[ -n ${med[w1z]:-} ]] && echo "    \"one_worker_compressed\": $(run_json w1z "mpirun -np 2 ben-prep ${comp_args[*]}"),"
   echo "    \"launch\": $(run_json launch "mpirun -np 2 ben-prep --dry-run of the same splits: start-up and shut-down only")"
   echo "  },"
-  echo "  \"ratios\": {\"one_worker_over_floor\": $(num "$r_floor"), \"one_worker_over_floor_in_process\": $(num "$r_floor_in"), \"two_over_one_worker\": $(num "$r_scaling"), \"two_over_one_worker_in_process\": $(num "$r_scaling_in"), \"one_worker_over_python_reference\": $(num "$r_python"), \"one_worker_over_python_reference_in_process\": $(num "$r_python_in"), \"python_reference_patches_per_s\": $PYTHON_REF_PPS},"
+  echo "  \"ratios\": {\"one_worker_over_floor_wall_clock\": $(num "$r_floor"), \"one_worker_over_floor_in_process\": $(num "$r_floor_in"), \"two_over_one_worker_wall_clock\": $(num "$r_scaling"), \"two_over_one_worker_in_process\": $(num "$r_scaling_in"), \"one_worker_over_python_reference_wall_clock\": $(num "$r_python"), \"one_worker_over_python_reference_in_process\": $(num "$r_python_in"), \"python_reference_patches_per_s\": $PYTHON_REF_PPS},"
   echo "  \"compression_ms_per_patch\": $(num "$comp_ms"),"
   echo "  \"syscalls\": {\"converter_worker_total\": ${sc_conv}, \"converter_worker_fixed_dry_run\": ${sc_fixed}, \"converter_per_input_file\": $(num "$sc_conv_pf"), \"converter_per_input_file_net_of_fixed\": $(num "$sc_conv_net_pf"), \"converter_top\": [${sc_conv_top}], \"floor_total\": ${sc_floor}, \"floor_per_input_file\": $(num "$sc_floor_pf"), \"floor_top\": [${sc_floor_top}]},"
   echo "  \"memory_mb\": {\"one_worker_runs\": [${mem_json}], \"rank0_dry_run_official\": $(num "$mem_dry0"), \"official_rows\": ${mem_dry_rows}, \"two_worker_run_rank0\": $(num "$w2_mem0"), \"two_worker_run_worker\": $(num "$w2_memw"), \"worker_baseline_dry_run\": $(num "$mem_base")},"
-  echo "  \"rank0_cpu_percent\": {\"two_worker_run\": $(num "$cpu0"), \"net_of_startup\": $(num "$cpu0_net"), \"over_the_conversion\": $(num "$cpu0_self")},"
+  echo "  \"rank0_cpu_percent\": {\"whole_process_two_worker_run\": $(num "$cpu0"), \"whole_process_net_of_startup\": $(num "$cpu0_net"), \"over_the_conversion_own_account\": $(num "$cpu0_self")},"
   echo "  \"targets\": ["
-  echo "    $(target_json "one worker / GDAL read floor" "$r_floor" ">=" "$T_FLOOR_RATIO" "x" "$st_floor"),"
-  echo "    $(target_json "one worker / Python reference (45 patches/s)" "$r_python" ">=" "$T_PYTHON_RATIO" "x" "$st_python"),"
-  echo "    $(target_json "system calls per input file (worker rank)" "$sc_conv_pf" "<=" "$T_SYSCALLS" "calls" "$st_sys"),"
-  echo "    $(target_json "two workers / one worker" "$r_scaling" ">=" "$T_SCALING" "x" "$st_scale"),"
-  echo "    $(target_json "worker peak RSS, largest over N" "$worker_peak" "<=" "$T_WORKER_MB" "MB" "$st_wmem"),"
-  echo "    $(target_json "worker peak RSS growth, smallest to largest N" "$worker_growth" "<=" "$T_WORKER_GROWTH" "%" "$st_wgrow"),"
-  echo "    $(target_json "rank 0 peak RSS, --dry-run of the official splits" "$mem_dry0" "<=" "$T_RANK0_MB" "MB" "$st_r0mem"),"
-  echo "    $(target_json "rank 0 CPU share, two-worker run" "$cpu0" "<" "$T_RANK0_CPU" "%" "$st_cpu")"
+  echo "    $(target_json "one worker / GDAL read floor" "$r_floor_in" ">=" "$T_FLOOR_RATIO" "x" "$st_floor" \
+    "$inproc_basis" "\"wall_clock_measured\": $(num "$r_floor")"),"
+  echo "    $(target_json "one worker / Python reference (45 patches/s)" "$r_python_in" ">=" "$T_PYTHON_RATIO" "x" "$st_python" \
+    "$inproc_basis" "\"wall_clock_measured\": $(num "$r_python")"),"
+  echo "    $(target_json "system calls per input file (worker rank)" "$sc_conv_pf" "<=" "$T_SYSCALLS" "calls" "$st_sys" \
+    "strace -c -f of the worker rank, all its calls / (15 * N)")",
+  echo "    $(target_json "two workers / one worker" "$r_scaling_in" ">=" "$T_SCALING" "x" "$st_scale" \
+    "$inproc_basis" "\"wall_clock_measured\": $(num "$r_scaling")"),"
+  echo "    $(target_json "worker peak RSS, largest over N" "$worker_peak" "<=" "$T_WORKER_MB" "MB" "$st_wmem" \
+    "GNU time, maximum resident set size")",
+  echo "    $(target_json "worker peak RSS growth, smallest to largest N" "$worker_growth" "<=" "$T_WORKER_GROWTH" "%" "$st_wgrow" \
+    "GNU time, maximum resident set size")",
+  echo "    $(target_json "rank 0 peak RSS, --dry-run of the official splits" "$mem_dry0" "<=" "$T_RANK0_MB" "MB" "$st_r0mem" \
+    "GNU time, maximum resident set size")",
+  echo "    $(target_json "rank 0 CPU share, two-worker run" "${cpu0_self:-null}" "<" "$T_RANK0_CPU" "%" "$st_cpu" \
+    "rank 0's own account of its CPU over the conversion (summary line)" \
+    "\"whole_process_measured\": $(num "$cpu0"), \"whole_process_net_of_startup\": $(num "$cpu0_net")")"
   echo "  ],"
-  echo "  \"summary\": {\"pass\": $npass, \"fail\": $nfail, \"skip\": $nskip, \"retried_runs\": $retries}"
+  echo "  \"summary\": {\"pass\": $npass, \"fail\": $nfail, \"skip\": $nskip, \"retried_runs\": $retries, \"strict\": $( ((strict)) && echo true || echo false)}"
   echo "}"
 } >"$json.tmp"
 mv "$json.tmp" "$json"
@@ -572,7 +603,21 @@ if command -v python3 >/dev/null && python3 -c 'import json' 2>/dev/null; then
     die "the JSON written is not valid: $json"
 fi
 
-# --- the table
+# --- the table: the targets' names, measured values (the figures the
+# statuses above are judged on) and limits, in the order of $statuses
+t_names=("one worker / GDAL read floor (conversion rate)"
+  "one worker / Python reference (45 patches/s)"
+  "system calls per input file (worker)"
+  "two workers / one worker (conversion rate)"
+  "worker peak RSS (N = ${mem_sizes// /, })"
+  "worker peak RSS growth, N = $mem_small -> $mem_large"
+  "rank 0 peak RSS, --dry-run official splits"
+  "rank 0 CPU share, two workers (own account)")
+t_meas=("$(fmt "$r_floor_in" %.2fx)" "$(fmt "$r_python_in" %.1fx)" "$(fmt "$sc_conv_pf" %.2f)"
+  "$(fmt "$r_scaling_in" %.2fx)" "$(fmt "$worker_peak" '%.1f MB')" "$(fmt "$worker_growth" %+.1f%%)"
+  "$(fmt "$mem_dry0" '%.1f MB')" "$(fmt "${cpu0_self:-null}" %.1f%%)")
+t_lims=(">= ${T_FLOOR_RATIO}x" ">= ${T_PYTHON_RATIO}x" "<= $T_SYSCALLS" ">= ${T_SCALING}x"
+  "<= $T_WORKER_MB MB" "<= ${T_WORKER_GROWTH}%" "<= $T_RANK0_MB MB" "< ${T_RANK0_CPU}%")
 {
   printf 'ben-prep benchmark: %d patch pairs, %d repetitions (medians), warm page cache,\n' "$N" "$R"
   printf 'shards (%d records each) written to %s, deleted after each run.\n' "$rps" \
@@ -612,31 +657,31 @@ fi
   fi
   [[ $comp_ms != null ]] && printf 'compression cost: %s ms per patch (one worker)\n' "$(fmt "$comp_ms" %.2f)"
   printf '\n%-52s %10s %10s  %s\n' "target" "measured" "target" "result"
-  trow() { printf '%-52s %10s %10s  %s\n' "$1" "$2" "$3" "$4"; }
-  trow "one worker / GDAL read floor (conversion rate)" "$(fmt "$r_floor_in" %.2fx)" ">= ${T_FLOOR_RATIO}x" "$st_floor"
-  trow "one worker / Python reference (45 patches/s)" "$(fmt "$r_python_in" %.1fx)" ">= ${T_PYTHON_RATIO}x" "$st_python"
-  trow "system calls per input file (worker)" "$(fmt "$sc_conv_pf" %.2f)" "<= $T_SYSCALLS" "$st_sys"
-  trow "two workers / one worker (conversion rate)" "$(fmt "$r_scaling_in" %.2fx)" ">= ${T_SCALING}x" "$st_scale"
-  trow "worker peak RSS (N = ${mem_sizes// /, })" "$(fmt "$worker_peak" '%.1f MB')" "<= $T_WORKER_MB MB" "$st_wmem"
-  trow "worker peak RSS growth, N = $mem_small -> $mem_large" "$(fmt "$worker_growth" %+.1f%%)" "<= ${T_WORKER_GROWTH}%" "$st_wgrow"
-  trow "rank 0 peak RSS, --dry-run official splits" "$(fmt "$mem_dry0" '%.1f MB')" "<= $T_RANK0_MB MB" "$st_r0mem"
-  trow "rank 0 CPU share, two workers" "$(fmt "${cpu0_self:-null}" %.1f%%)" "< ${T_RANK0_CPU}%" "$st_cpu"
+  for i in "${!statuses[@]}"; do
+    printf '%-52s %10s %10s  %s\n' "${t_names[i]}" "${t_meas[i]}" "${t_lims[i]}" "${statuses[i]}"
+  done
   printf '\n%d targets met, %d missed, %d not measured; %d s in all\n' "$npass" "$nfail" "$nskip" \
     $((finished_epoch - started_epoch))
   ((retries == 0)) || printf 'WARNING: %d failed run(s) were repeated (logs/*.failed)\n' "$retries"
 } | tee "$table_file"
 if ((nfail)); then
   echo
-  echo "MISSED TARGETS:"
+  echo "MISSED TARGETS ($nfail of ${#statuses[@]}):"
   awk -v x="$others_cores" 'BEGIN { exit !(x > 0.1) }' &&
     echo "  (other processes used $others_cores cores during the timed runs: speed figures are not reliable)"
-  names=("one worker / GDAL read floor" "one worker / Python reference" "system calls per input file"
-    "two workers / one worker" "worker peak RSS" "worker peak RSS growth with N"
-    "rank 0 peak RSS on the official dry run" "rank 0 CPU share")
   for i in "${!statuses[@]}"; do
-    [[ ${statuses[i]} == FAIL ]] && echo "  FAIL: ${names[i]}"
+    if [[ ${statuses[i]} == FAIL ]]; then
+      echo "  FAIL: ${t_names[i]}: measured ${t_meas[i]}, target ${t_lims[i]}"
+    fi
   done
 fi
 echo
 echo "bench: figures in $json (table in $table_file, logs in $logs)"
+if ((nfail)); then
+  if ((strict)); then
+    echo "bench: FAILED: $nfail target(s) missed (BENCH_STRICT=1)" >&2
+    exit 1
+  fi
+  echo "bench: $nfail target(s) missed; exit status 0 all the same (BENCH_STRICT=1 makes it 1)"
+fi
 exit 0

@@ -159,8 +159,8 @@ for f in "$out"/*.tfrecord; do
   kept=$((kept + 1))
 done
 [[ $kept -ge 3 ]] || fail "only $kept shards left after the kill, 3 were there before"
-# No file other than shards, the journal and our temporary files.
-others=$(ls -A "$out" | grep -vE '^(ben-prep\.journal|[a-z]+-[0-9]{5}-of-[0-9]{5}\.tfrecord|\..*\.tmp)$' || true)
+# No file other than shards, the journal, the lock file and our temporary files.
+others=$(ls -A "$out" | grep -vE '^(ben-prep\.journal|\.ben-prep\.lock|[a-z]+-[0-9]{5}-of-[0-9]{5}\.tfrecord|\..*\.tmp)$' || true)
 [[ -z $others ]] || fail "unexpected files after the kill: $others"
 pass "after the kill: $kept shards under final names, each complete and journaled; $(ls -A "$out" | grep -c '\.tmp$' || true) temporary file(s)"
 

@@ -11,7 +11,10 @@
 #   slurm_require            exit 77 (skip) with the reason when it cannot run
 #   slurm_start DIR LIMIT    start the daemons in DIR/slurm; exports SLURM_CONF.
 #                            From then on the EXIT trap (slurm_stop) ends the
-#                            jobs, then exactly the daemons started here, by
+#                            jobs (only once our slurmctld was started, and
+#                            always with SLURM_CONF naming our configuration:
+#                            never a real cluster's controller), then exactly
+#                            the daemons started here, by
 #                            their process ids, and any process left over from
 #                            them (found by a marker in its environment), and
 #                            removes DIR (kept with BENPREP_SLURM_KEEP=1). After
@@ -29,6 +32,8 @@ slurm_root=
 slurm_dir=
 slurm_node=
 slurm_pids=()
+slurm_conf=       # our slurm.conf, set once written
+slurm_ctld_pid=   # our slurmctld, set once started
 slurm_watchdog=
 slurm_marker=
 
@@ -104,8 +109,9 @@ slurm_until() {
   done
 }
 
-slurm_alive() { # every daemon started here still running
+slurm_alive() { # daemons were started here, and every one still runs
   local p
+  ((${#slurm_pids[@]})) || return 1
   for p in "${slurm_pids[@]}"; do kill -0 "$p" 2>/dev/null || return 1; done
 }
 
@@ -199,10 +205,12 @@ NodeName=$node NodeAddr=127.0.0.1 CPUs=4 RealMemory=2000 State=UNKNOWN
 PartitionName=test Nodes=$node Default=YES MaxTime=INFINITE State=UP
 EOF
   : >"$slurm_dir/plugstack.conf"
-  export SLURM_CONF=$slurm_dir/slurm.conf
+  slurm_conf=$slurm_dir/slurm.conf
+  export SLURM_CONF=$slurm_conf
 
-  slurmctld -D -c -i -f "$SLURM_CONF" >"$slurm_dir/slurmctld.out" 2>&1 &
-  slurm_pids+=($!)
+  slurmctld -D -c -i -f "$slurm_conf" >"$slurm_dir/slurmctld.out" 2>&1 &
+  slurm_ctld_pid=$!
+  slurm_pids+=("$slurm_ctld_pid")
   slurm_until 60 "slurmctld to answer" bash -c 'scontrol ping | grep -q UP' ||
     { slurm_show_logs; return 1; }
   slurmd -D -N "$node" -f "$SLURM_CONF" >"$slurm_dir/slurmd.out" 2>&1 &
@@ -258,12 +266,16 @@ slurm_stop() {
   if [[ $status -ne 0 && $status -ne 77 && -n $slurm_dir ]]; then
     slurm_show_logs
   fi
-  if [[ -n $slurm_dir ]] && slurm_alive 2>/dev/null; then
-    # End every job first: slurmstepd outlives slurmd.
-    scancel --full --signal=KILL --user=root >/dev/null 2>&1
-    scancel --user=root >/dev/null 2>&1
+  # End every job first (slurmstepd outlives slurmd), but only on our own
+  # controller: never before our slurmctld was started (SLURM_CONF might
+  # still be unset or the machine's, naming a real cluster), and always with
+  # SLURM_CONF naming our configuration, whatever the test did to it.
+  if [[ -n $slurm_conf && -f $slurm_conf && -n $slurm_ctld_pid ]] &&
+    kill -0 "$slurm_ctld_pid" 2>/dev/null && slurm_alive; then
+    SLURM_CONF=$slurm_conf scancel --full --signal=KILL --user=root >/dev/null 2>&1
+    SLURM_CONF=$slurm_conf scancel --user=root >/dev/null 2>&1
     for ((i = 0; i < 100; i++)); do
-      [[ -z $(squeue -h -o %i 2>/dev/null) ]] && break
+      [[ -z $(SLURM_CONF=$slurm_conf squeue -h -o %i 2>/dev/null) ]] && break
       sleep 0.2
     done
   fi

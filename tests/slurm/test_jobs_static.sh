@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The job scripts without SLURM: what needs no cluster, so that it runs
 # everywhere (no root, no packages).
-#  - shellcheck on the job scripts, the site file example and these tests
-#    (where shellcheck is installed);
+#  - shellcheck on the job scripts, the site file example, these tests and
+#    scripts/*.sh (where shellcheck is installed);
 #  - the common part is the same in the three scripts; the #SBATCH lines
 #    the behaviour depends on are there;
 #  - outside a job the scripts refuse to run (exit 2, a clear message);
@@ -36,9 +36,9 @@ scripts=(ben-prep-srun.sbatch ben-prep-mpirun.sbatch ben-prep-verify.sbatch)
 
 # ---- shellcheck -----------------------------------------------------------------
 if command -v shellcheck >/dev/null 2>&1; then
-  if (cd "$jobs_src/.." && shellcheck -x jobs/*.sbatch jobs/site.env.example) &&
+  if (cd "$jobs_src/.." && shellcheck -x jobs/*.sbatch jobs/site.env.example scripts/*.sh) &&
     (cd "$tests_dir" && shellcheck -x ./*.sh); then
-    pass "shellcheck: jobs/*.sbatch, jobs/site.env.example, tests/slurm/*.sh"
+    pass "shellcheck: jobs/*.sbatch, jobs/site.env.example, scripts/*.sh, tests/slurm/*.sh"
   else
     fail "shellcheck found problems"
   fi
@@ -49,13 +49,15 @@ fi
 # ---- the common part, the #SBATCH lines -------------------------------------------
 common() { sed -n '/^# ==== common part/,/^# ==== end of the common part/p' "$1"; }
 ref=$(common "$jobs_src/${scripts[0]}")
-[[ $(wc -l <<<"$ref") -gt 100 ]] || fail "${scripts[0]}: no common part found"
+ok=1
+[[ $(wc -l <<<"$ref") -gt 100 ]] || { fail "${scripts[0]}: no common part found"; ok=0; }
 for s in "${scripts[@]:1}"; do
   if ! diff <(echo "$ref") <(common "$jobs_src/$s") >&2; then
     fail "$s: its common part differs from ${scripts[0]}'s"
+    ok=0
   fi
 done
-pass "the common part is the same in the three job scripts"
+((ok)) && pass "the common part is the same in the three job scripts"
 for s in ben-prep-srun.sbatch ben-prep-mpirun.sbatch; do
   for l in '--signal=B:USR1@300' '--requeue' '--output=ben-prep-%j.out' '--open-mode=append'; do
     grep -qxF "#SBATCH $l" "$jobs_src/$s" || fail "$s: no '#SBATCH $l'"
@@ -66,6 +68,7 @@ grep -qxF '#SBATCH --output=ben-prep-verify-%j.out' "$jobs_src/ben-prep-verify.s
 grep -q '^set -euo pipefail$' "$jobs_src/ben-prep-srun.sbatch" || fail "no set -euo pipefail"
 
 # ---- outside a job --------------------------------------------------------------------
+ok=1
 for s in "${scripts[@]}"; do
   rc=0
   bash "$jobs_src/$s" >"$tmp/out" 2>&1 || rc=$?
@@ -74,9 +77,10 @@ for s in "${scripts[@]}"; do
   else
     fail "$s outside a job: exit status $rc"
     sed 's/^/    | /' "$tmp/out" >&2
+    ok=0
   fi
 done
-pass "outside a job every script stops with exit 2: 'not inside a SLURM job'"
+((ok)) && pass "outside a job every script stops with exit 2: 'not inside a SLURM job'"
 
 # ---- stand-ins for SLURM's commands ---------------------------------------------------
 # A copy of the scripts with a site file beside them, as a site installs them.
