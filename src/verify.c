@@ -4,8 +4,10 @@
  *
  * The phases, on every rank:
  *   1. parse the options (every rank the same way; rank 0 prints);
- *   2. rank 0 reads OUT/manifest.json, checks its own consistency and packs
- *      the list of shards; the list is broadcast;
+ *   2. rank 0 reads OUT/manifest.json, checks its own consistency (each
+ *      split's records against its split file's rows less its failures,
+ *      the shard numbering, an index entry per shard under --index) and
+ *      packs the list of shards; the list is broadcast;
  *   3. each rank checks the shards assigned to it (all ranks, rank 0 too,
  *      balanced by size): size and whole-file CRC-32C, the TFRecord framing
  *      and both CRCs of every record, every record decoded and checked
@@ -16,7 +18,10 @@
  *
  * Nothing here uses the converter's encoder (example.c, record.c, pbwire.h):
  * the protobuf decoding below is written from the wire format alone, so an
- * encoder bug cannot hide behind a decoder sharing its mistakes. A shard is
+ * encoder bug cannot hide behind a decoder sharing its mistakes. Nor does
+ * --deep use the converter's reader (patch.c, tiff.c) or label parser and
+ * class table (labels.c): sources are decoded by plain GDAL calls and the
+ * label JSON parsed and converted to 19 classes here. A shard is
  * read through fixed buffers (compressed ones inflated through another), so
  * memory does not grow with the shard size; a record is at most
  * RECORD_MAX_BYTES. All collective waits sleep between tests (bp_mpi_wait).
@@ -35,8 +40,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cpl_conv.h>
 #include <cpl_error.h>
 #include <gdal.h>
+#include <gdal_frmts.h>
 #include <json-c/json.h>
 /* next_in of a z_stream is const: inflating never writes its input. */
 #define ZLIB_CONST
@@ -44,7 +51,6 @@
 
 #include "benprep/labels.h"
 #include "benprep/log.h"
-#include "benprep/patch.h"
 #include "benprep/run.h"
 #include "benprep/status.h"
 #include "crc32c.h"
@@ -80,8 +86,9 @@
 
 struct vopts {
     const char *out;
-    const char *s1_root; /* --deep: both set */
-    const char *s2_root;
+    int deep;            /* --deep given */
+    const char *s1_root; /* --deep: NULL in the one-folder form */
+    const char *s2_root; /* --deep: always set */
     int verbosity;
 };
 
@@ -90,8 +97,8 @@ enum parse_result { PARSE_RUN, PARSE_HELP, PARSE_USAGE };
 static void print_help(FILE *out)
 {
     fputs(
-        "Usage: [mpirun -np N] ben-prep verify OUT [--deep S1_ROOT S2_ROOT] "
-        "[-q|-v]\n"
+        "Usage: [mpirun -np N] ben-prep verify OUT "
+        "[--deep S1_ROOT S2_ROOT | --deep S2_ROOT] [-q|-v]\n"
         "\n"
         "Check the output of a ben-prep run in OUT against OUT/manifest.json:"
         " every\n"
@@ -101,10 +108,15 @@ static void print_help(FILE *out)
         "order, list\n"
         "types and value counts, pixel ranges, multi-hot against the label "
         "names),\n"
-        "the record counts per shard, split and in total, the index files "
-        "listed\n"
-        "beside the shards, and that no stray shard or temporary file sits in"
-        " OUT.\n"
+        "the record counts per shard, split and in total, each split's "
+        "records\n"
+        "against its split file's rows (less the rows excluded and the "
+        "failures\n"
+        "listed), the shard numbering (every shard of a split present unless "
+        "all\n"
+        "its rows failed), the index files (one per shard when the run used"
+        " --index),\n"
+        "and that no stray shard or temporary file sits in OUT.\n"
         "zlib and gzip shards are checked on their decompressed stream. The "
         "shards\n"
         "are spread over all ranks, rank 0 included; verifying is bound by "
@@ -113,7 +125,17 @@ static void print_help(FILE *out)
         "Options:\n"
         "  --deep S1_ROOT S2_ROOT   also read every record's source patch and"
         " compare\n"
-        "                           every pixel and label with it\n"
+        "                           every pixel and label with it: bands "
+        "decoded by\n"
+        "                           GDAL, labels read from the label JSON "
+        "(the S1\n"
+        "                           JSON for MM records, the S2 JSON for "
+        "S2-only\n"
+        "                           ones), both independently of the "
+        "converter\n"
+        "  --deep S2_ROOT           the same for S2-only output "
+        "(bigearthnet-s2-19),\n"
+        "                           which has no S1 patches\n"
         "  -v, --verbose            a line per shard checked\n"
         "  -q, --quiet              problems only: no summary when all is "
         "well\n"
@@ -131,11 +153,12 @@ static void print_help(FILE *out)
         "Exit status:\n"
         "  0  everything holds\n"
         "  1  a problem was found, or OUT or its manifest cannot be read\n"
-        "  2  usage error\n"
+        "  2  usage error, also --deep S2_ROOT alone for MM output\n"
         "\n"
         "Examples:\n"
         "  mpirun -np 8 ben-prep verify out\n"
-        "  ben-prep verify out --deep BigEarthNet-S1-v1.0 BigEarthNet-v1.0\n",
+        "  ben-prep verify out --deep BigEarthNet-S1-v1.0 BigEarthNet-v1.0\n"
+        "  ben-prep verify out-s2 --deep BigEarthNet-v1.0\n",
         out);
 }
 
@@ -183,11 +206,19 @@ static enum parse_result parse_options(int argc, char **argv,
                 print_help(out);
             return PARSE_HELP;
         } else if (strcmp(a, "--deep") == 0) {
-            if (i + 2 >= argc || !argv[i + 1][0] || !argv[i + 2][0])
+            /* One folder (S2-only output) or two; a second is any next
+             * argument that is not an option. */
+            if (i + 1 >= argc || !argv[i + 1][0] || argv[i + 1][0] == '-')
                 return usage(err, "%s",
-                             "--deep needs two folders: S1_ROOT S2_ROOT");
-            o->s1_root = argv[++i];
+                             "--deep needs S1_ROOT S2_ROOT, or S2_ROOT alone "
+                             "for S2-only output");
+            o->deep = 1;
+            o->s1_root = NULL;
             o->s2_root = argv[++i];
+            if (i + 1 < argc && argv[i + 1][0] && argv[i + 1][0] != '-') {
+                o->s1_root = o->s2_root;
+                o->s2_root = argv[++i];
+            }
         } else if (strcmp(a, "--verbose") == 0) {
             o->verbosity++;
         } else if (strcmp(a, "--quiet") == 0) {
@@ -204,6 +235,12 @@ static enum parse_result parse_options(int argc, char **argv,
         } else {
             o->out = a;
         }
+    }
+    /* "verify --deep S2_ROOT OUT": the second folder taken was OUT. */
+    if (!o->out && o->deep && o->s1_root) {
+        o->out = o->s2_root;
+        o->s2_root = o->s1_root;
+        o->s1_root = NULL;
     }
     if (!o->out || !o->out[0])
         return usage(err, "%s",
@@ -457,11 +494,11 @@ struct verifier {
     z_stream z;
     int z_ready;
 
-    /* --deep */
-    struct bp_reader *reader;       /* MM records */
-    struct bp_label_parser *labels; /* S2-only records */
-    uint16_t *src_band[N_BANDS];    /* S2-only records */
-    char *json;                     /* S2-only records: JSON_MAX_BYTES */
+    /* --deep: the sources, decoded here */
+    uint16_t *src_band[N_BANDS];
+    float *src_sar[N_SAR];  /* MM records */
+    char *json;             /* JSON_MAX_BYTES */
+    json_tokener *tok;
 
     /* The shard being checked. */
     uint32_t shard;
@@ -1135,19 +1172,90 @@ static int check_record(struct verifier *v, size_t len)
 
 /* ---- --deep: the record against its source patch ----------------------- */
 
-/* The reader's band number of schema slot b (the reader's order is the key
- * order, but go by name). */
-static int reader_band(const struct schema *s, int slot)
+/*
+ * Nothing here uses the converter's reader (patch.c, tiff.c) or its label
+ * parser and class table (labels.c): bands are decoded by plain GDAL calls,
+ * the label JSON is parsed below with json-c, and the 43 -> 19 conversion is
+ * this file's own table, so a bug in any of those cannot hide behind a
+ * verifier sharing it. Only the 19 names (bp_labels19_names, the record
+ * check's data) give a 19-class name its class number.
+ */
+
+/* label_indices.json written out by name: each 43-class name (in
+ * original_labels order) and the 19-class name it becomes, NULL when the
+ * class is dropped (FORMAT.md section 3). */
+static const struct {
+    const char *from;
+    const char *to;
+} label_map[] = {
+    {"Continuous urban fabric", "Urban fabric"},
+    {"Discontinuous urban fabric", "Urban fabric"},
+    {"Industrial or commercial units", "Industrial or commercial units"},
+    {"Road and rail networks and associated land", NULL},
+    {"Port areas", NULL},
+    {"Airports", NULL},
+    {"Mineral extraction sites", NULL},
+    {"Dump sites", NULL},
+    {"Construction sites", NULL},
+    {"Green urban areas", NULL},
+    {"Sport and leisure facilities", NULL},
+    {"Non-irrigated arable land", "Arable land"},
+    {"Permanently irrigated land", "Arable land"},
+    {"Rice fields", "Arable land"},
+    {"Vineyards", "Permanent crops"},
+    {"Fruit trees and berry plantations", "Permanent crops"},
+    {"Olive groves", "Permanent crops"},
+    {"Pastures", "Pastures"},
+    {"Annual crops associated with permanent crops", "Permanent crops"},
+    {"Complex cultivation patterns", "Complex cultivation patterns"},
+    {"Land principally occupied by agriculture, with significant areas of "
+     "natural vegetation",
+     "Land principally occupied by agriculture, with significant areas of "
+     "natural vegetation"},
+    {"Agro-forestry areas", "Agro-forestry areas"},
+    {"Broad-leaved forest", "Broad-leaved forest"},
+    {"Coniferous forest", "Coniferous forest"},
+    {"Mixed forest", "Mixed forest"},
+    {"Natural grassland", "Natural grassland and sparsely vegetated areas"},
+    {"Moors and heathland", "Moors, heathland and sclerophyllous vegetation"},
+    {"Sclerophyllous vegetation",
+     "Moors, heathland and sclerophyllous vegetation"},
+    {"Transitional woodland/shrub", "Transitional woodland, shrub"},
+    {"Beaches, dunes, sands", "Beaches, dunes, sands"},
+    {"Bare rock", NULL},
+    {"Sparsely vegetated areas",
+     "Natural grassland and sparsely vegetated areas"},
+    {"Burnt areas", NULL},
+    {"Inland marshes", "Inland wetlands"},
+    {"Peatbogs", "Inland wetlands"},
+    {"Salt marshes", "Coastal wetlands"},
+    {"Salines", "Coastal wetlands"},
+    {"Intertidal flats", NULL},
+    {"Water courses", "Inland waters"},
+    {"Water bodies", "Inland waters"},
+    {"Coastal lagoons", "Marine waters"},
+    {"Estuaries", "Marine waters"},
+    {"Sea and ocean", "Marine waters"},
+};
+#define NLABEL_MAP (sizeof label_map / sizeof label_map[0])
+_Static_assert(NLABEL_MAP == BP_LABELS43, "one entry per 43-class name");
+
+/* The 19-class number of 43-class name s (len bytes): 0..18, -1 when the
+ * class is dropped, -2 when s is no 43-class name. */
+static int label19_of(const char *s, size_t len)
 {
-    for (size_t i = 0; i < s->nfields; i++) {
-        const struct field_spec *f = &s->fields[i];
-        if (f->kind != KIND_BAND || f->slot != slot)
+    for (size_t i = 0; i < NLABEL_MAP; i++) {
+        if (strlen(label_map[i].from) != len ||
+            memcmp(label_map[i].from, s, len) != 0)
             continue;
-        for (int b = 0; b < BP_S2_BANDS; b++)
-            if (strcmp(bp_s2_band_names[b], f->key) == 0)
-                return b;
+        if (!label_map[i].to)
+            return -1;
+        for (int c = 0; c < BP_LABELS19; c++)
+            if (strcmp(bp_labels19_names[c], label_map[i].to) == 0)
+                return c;
+        return -2; /* not reached: every "to" is a 19-class name */
     }
-    return -1;
+    return -2;
 }
 
 static void compare_band(struct verifier *v, const struct field_spec *f,
@@ -1239,6 +1347,83 @@ out:
     return result;
 }
 
+/* Parse the label JSON of len bytes in v->json: one object (white space
+ * after it allowed) with a "labels" array of 43-class names, converted here
+ * to the 19-class multi-hot. With s2 not NULL (an S1 JSON), a
+ * "corresponding_s2_patch", when present, must be that name. Returns 0, or
+ * -1 with reason. */
+static int parse_labels(struct verifier *v, size_t len, const char *s2,
+                        uint8_t *multi_hot, char *reason, size_t size)
+{
+    int rc = -1;
+    char shown[128];
+    memset(multi_hot, 0, BP_LABELS19);
+    json_tokener_reset(v->tok);
+    json_object *root = json_tokener_parse_ex(v->tok, v->json, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(v->tok);
+    if (!root || jerr != json_tokener_success) {
+        snprintf(reason, size, "not valid JSON: %s",
+                 jerr == json_tokener_success || jerr == json_tokener_continue
+                     ? "it ends too early"
+                     : json_tokener_error_desc(jerr));
+        goto out;
+    }
+    for (size_t i = json_tokener_get_parse_end(v->tok); i < len; i++)
+        if (!strchr(" \t\r\n", v->json[i]) || !v->json[i]) {
+            snprintf(reason, size, "%s", "not valid JSON: text follows the "
+                                         "object");
+            goto out;
+        }
+    json_object *labels, *partner;
+    if (!json_object_is_type(root, json_type_object)) {
+        snprintf(reason, size, "%s", "not a JSON object");
+        goto out;
+    }
+    if (!json_object_object_get_ex(root, "labels", &labels) ||
+        !json_object_is_type(labels, json_type_array)) {
+        snprintf(reason, size, "%s", "no \"labels\" array");
+        goto out;
+    }
+    if (s2 && json_object_object_get_ex(root, "corresponding_s2_patch",
+                                        &partner)) {
+        const char *p = json_object_is_type(partner, json_type_string)
+                            ? json_object_get_string(partner)
+                            : NULL;
+        if (!p || strcmp(p, s2) != 0) {
+            if (p)
+                printable(shown, sizeof shown, (const uint8_t *)p,
+                          (size_t)json_object_get_string_len(partner));
+            snprintf(reason, size, "corresponding_s2_patch is %s%s%s, but "
+                     "the record pairs it with %s", p ? "\"" : "",
+                     p ? shown : "not a string", p ? "\"" : "", s2);
+            goto out;
+        }
+    }
+    size_t n = json_object_array_length(labels);
+    for (size_t k = 0; k < n; k++) {
+        json_object *item = json_object_array_get_idx(labels, k);
+        if (!json_object_is_type(item, json_type_string)) {
+            snprintf(reason, size, "labels[%zu] is not a string", k);
+            goto out;
+        }
+        const char *name = json_object_get_string(item);
+        size_t nlen = (size_t)json_object_get_string_len(item);
+        int c = label19_of(name, nlen);
+        if (c == -2) {
+            printable(shown, sizeof shown, (const uint8_t *)name, nlen);
+            snprintf(reason, size, "labels[%zu] \"%s\" is not a 43-class "
+                     "label name", k, shown);
+            goto out;
+        }
+        if (c >= 0)
+            multi_hot[c] = 1;
+    }
+    rc = 0;
+out:
+    json_object_put(root);
+    return rc;
+}
+
 /* GDAL's last error message, never empty. */
 static const char *gdal_error(void)
 {
@@ -1246,10 +1431,25 @@ static const char *gdal_error(void)
     return msg && msg[0] ? msg : "unknown error";
 }
 
-/* Decode the one uint16 band of the GeoTIFF at path with GDAL. Returns 0, or
- * -1 with reason. */
-static int read_band_gdal(const char *path, int side, uint16_t *dst,
-                          char *reason, size_t size)
+/* GDAL for --deep, set up here (not by the converter's reader): the GeoTIFF
+ * driver only, no sidecar files looked for, errors kept for the messages
+ * instead of printed. */
+static void gdal_setup(void)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    GDALRegister_GTiff();
+    CPLSetConfigOption("GDAL_PAM_ENABLED", "NO");
+    CPLSetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
+    CPLSetErrorHandler(CPLQuietErrorHandler);
+}
+
+/* Decode the one band of the GeoTIFF at path, side x side pixels of type
+ * (UInt16 or Float32), into dst with GDAL. Returns 0, or -1 with reason. */
+static int read_band_gdal(const char *path, int side, GDALDataType type,
+                          void *dst, char *reason, size_t size)
 {
     static const char *const gtiff_only[] = {"GTiff", NULL};
     int rc = -1;
@@ -1269,13 +1469,14 @@ static int read_band_gdal(const char *path, int side, uint16_t *dst,
         goto out;
     }
     GDALRasterBandH band = GDALGetRasterBand(ds, 1);
-    if (GDALGetRasterDataType(band) != GDT_UInt16) {
-        snprintf(reason, size, "pixel type %s, expected UInt16",
-                 GDALGetDataTypeName(GDALGetRasterDataType(band)));
+    if (GDALGetRasterDataType(band) != type) {
+        snprintf(reason, size, "pixel type %s, expected %s",
+                 GDALGetDataTypeName(GDALGetRasterDataType(band)),
+                 GDALGetDataTypeName(type));
         goto out;
     }
-    if (GDALRasterIO(band, GF_Read, 0, 0, side, side, dst, side, side,
-                     GDT_UInt16, 0, 0) != CE_None) {
+    if (GDALRasterIO(band, GF_Read, 0, 0, side, side, dst, side, side, type,
+                     0, 0) != CE_None) {
         snprintf(reason, size, "cannot decode the pixels: %s",
                  gdal_error());
         goto out;
@@ -1287,9 +1488,9 @@ out:
     return rc;
 }
 
-/* An S2-only record against S2_ROOT/<name>/: bands read with GDAL, labels
- * from the S2 JSON. */
-static void deep_s2(struct verifier *v, const char *name)
+/* The record's S2 bands against S2_ROOT/<name>/<name>_<band>.tif. Returns
+ * 0, or -1 when a file cannot be read (reported). */
+static int deep_bands(struct verifier *v, const char *name)
 {
     const struct schema *s = v->schema;
     const char *root = v->opt->s2_root;
@@ -1301,55 +1502,66 @@ static void deep_s2(struct verifier *v, const char *name)
         int side = f->count == 400 ? 20 : f->count == 3600 ? 60 : 120;
         snprintf(path, sizeof path, "%s/%s/%s_%s.tif", root, name, name,
                  f->key);
-        if (read_band_gdal(path, side, v->src_band[f->slot], reason,
-                           sizeof reason) != 0) {
+        if (read_band_gdal(path, side, GDT_UInt16, v->src_band[f->slot],
+                           reason, sizeof reason) != 0) {
             record_problem(v, "cannot read the source %s: %s", path, reason);
-            return;
+            return -1;
         }
         compare_band(v, f, v->src_band[f->slot], root, name);
     }
-    snprintf(path, sizeof path, "%s/%s/%s_labels_metadata.json", root, name,
-             name);
+    return 0;
+}
+
+/* The labels of the JSON at path against the record's multi-hot; s2 as for
+ * parse_labels. */
+static void deep_labels(struct verifier *v, const char *path, const char *s2)
+{
+    char reason[512];
+    uint8_t multi_hot[BP_LABELS19];
     long len = read_json(v, path, reason, sizeof reason);
-    struct bp_label_json info;
-    if (len < 0 ||
-        bp_label_parse_json(v->labels, v->json, (size_t)len, NULL, &info,
-                            reason, sizeof reason) != 0) {
+    if (len < 0 || parse_labels(v, (size_t)len, s2, multi_hot, reason,
+                                sizeof reason) != 0) {
         record_problem(v, "cannot read the source %s: %s", path, reason);
         return;
     }
-    compare_multi_hot(v, info.multi_hot, path);
+    compare_multi_hot(v, multi_hot, path);
 }
 
-/* An MM record against its pair, read by the project's patch reader. */
+/* An S2-only record against S2_ROOT/<name>/: bands read with GDAL, labels
+ * from the S2 JSON. */
+static void deep_s2(struct verifier *v, const char *name)
+{
+    char path[4096];
+    if (deep_bands(v, name) != 0)
+        return;
+    snprintf(path, sizeof path, "%s/%s/%s_labels_metadata.json",
+             v->opt->s2_root, name, name);
+    deep_labels(v, path, NULL);
+}
+
+/* An MM record against its pair: S2 bands and VV, VH read with GDAL, labels
+ * from the S1 JSON, which must name s2 as its partner. */
 static void deep_mm(struct verifier *v, const char *s2, const char *s1)
 {
     const struct schema *s = v->schema;
-    struct bp_pair pair;
-    struct bp_failure why;
-    int rc = bp_reader_read(v->reader, s2, s1, &pair, &why);
-    if (rc == BP_NOMEM) {
-        record_problem(v, "%s", "cannot read the source pair: out of memory");
+    const char *root = v->opt->s1_root;
+    char path[4096], reason[512];
+    if (deep_bands(v, s2) != 0)
         return;
-    }
-    if (rc != BP_OK) {
-        record_problem(v, "cannot read the source %s: %s", why.file,
-                       why.reason);
-        return;
-    }
     for (size_t i = 0; i < s->nfields; i++) {
         const struct field_spec *f = &s->fields[i];
-        if (f->kind == KIND_BAND)
-            compare_band(v, f, pair.s2[reader_band(s, f->slot)],
-                         v->opt->s2_root, s2);
-        else if (f->kind == KIND_SAR)
-            compare_sar(v, f, f->slot == 0 ? pair.vv : pair.vh,
-                        v->opt->s1_root, s1);
+        if (f->kind != KIND_SAR)
+            continue;
+        snprintf(path, sizeof path, "%s/%s/%s_%s.tif", root, s1, s1, f->key);
+        if (read_band_gdal(path, 120, GDT_Float32, v->src_sar[f->slot],
+                           reason, sizeof reason) != 0) {
+            record_problem(v, "cannot read the source %s: %s", path, reason);
+            return;
+        }
+        compare_sar(v, f, v->src_sar[f->slot], root, s1);
     }
-    char json[4096];
-    snprintf(json, sizeof json, "%s/%s/%s_labels_metadata.json",
-             v->opt->s1_root, s1, s1);
-    compare_multi_hot(v, pair.multi_hot, json);
+    snprintf(path, sizeof path, "%s/%s/%s_labels_metadata.json", root, s1, s1);
+    deep_labels(v, path, s2);
 }
 
 /* The record decoded without problems: compare it with its sources. */
@@ -1570,7 +1782,7 @@ static void walk_record(struct verifier *v)
     if (stored != want) {
         record_problem(v, "data CRC mismatch (stored %08x, computed %08x over "
                        "%zu bytes): the record is damaged", stored, want, len);
-    } else if (v->schema && check_record(v, len) && v->opt->s1_root) {
+    } else if (v->schema && check_record(v, len) && v->opt->deep) {
         deep_check(v);
     }
     v->rec_problems = 0;
@@ -1806,10 +2018,11 @@ static void verifier_free(struct verifier *v)
     free(v->dec.sar[0]);
     if (v->z_ready)
         inflateEnd(&v->z);
-    bp_reader_free(v->reader);
-    bp_label_parser_free(v->labels);
     free(v->src_band[0]);
+    free(v->src_sar[0]);
     free(v->json);
+    if (v->tok)
+        json_tokener_free(v->tok);
 }
 
 /* Allocate every buffer the rank needs. Returns 0, or -1 when out of
@@ -1843,20 +2056,22 @@ static int verifier_init(struct verifier *v, const struct vopts *opt,
             return -1;
         v->z_ready = 1;
     }
-    if (opt->s1_root && v->schema && !v->schema->s2_only) {
-        v->reader = bp_reader_new(opt->s1_root, opt->s2_root);
-        if (!v->reader)
-            return -1;
-    } else if (opt->s1_root && v->schema) {
-        bp_gdal_setup();
-        v->labels = bp_label_parser_new();
+    if (opt->deep && v->schema) {
+        gdal_setup();
+        v->tok = json_tokener_new();
         v->json = malloc(JSON_MAX_BYTES);
         v->src_band[0] = malloc(pixels * sizeof(uint16_t));
-        if (!v->labels || !v->json || !v->src_band[0])
+        if (!v->tok || !v->json || !v->src_band[0])
             return -1;
         for (int b = 1; b < N_BANDS; b++)
             v->src_band[b] =
                 v->src_band[b - 1] + schemas[0].fields[b - 1].count;
+        if (!v->schema->s2_only) {
+            v->src_sar[0] = malloc((size_t)N_SAR * SAR_PIXELS * sizeof(float));
+            if (!v->src_sar[0])
+                return -1;
+            v->src_sar[1] = v->src_sar[0] + SAR_PIXELS;
+        }
     }
     return 0;
 }
@@ -2024,9 +2239,396 @@ static void read_record_info(json_object *root, struct manifest_info *m,
     }
 }
 
-/* One shard entry of split sname, number k. Returns 0 when it is usable. */
+/* What the manifest says of the run that wrote the shards: its options, its
+ * split files and its failures, against which each split is checked. */
+struct run_info {
+    int64_t per_shard;     /* options.records_per_shard; -1: unknown */
+    int index;             /* options.index: 0, 1; -1: unknown */
+    const char *suffix;    /* after ".tfrecord" in shard names; NULL: any */
+    json_object *inputs;   /* inputs.splits, or NULL */
+    json_object *exclude;  /* inputs.exclude, or NULL */
+    json_object *failures; /* failures, or NULL */
+};
+
+/* A string member, or NULL. */
+static const char *get_string(json_object *o, const char *key)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) ||
+        !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+/* An array member, or NULL. */
+static json_object *get_array(json_object *o, const char *key)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) ||
+        !json_object_is_type(v, json_type_array))
+        return NULL;
+    return v;
+}
+
+/* "options", "inputs" and "failures" into ri. */
+static void read_run_info(json_object *root, const struct manifest_info *m,
+                          struct run_info *ri, struct problems *g)
+{
+    static const char *const suffixes[] = {"", ".zlib", ".gz"};
+    json_object *options, *inputs, *v;
+    memset(ri, 0, sizeof *ri);
+    ri->per_shard = -1;
+    ri->index = -1;
+    ri->suffix = m->head.compression < COMP_UNKNOWN
+                     ? suffixes[m->head.compression]
+                     : NULL;
+    if (!json_object_object_get_ex(root, "options", &options) ||
+        !json_object_is_type(options, json_type_object)) {
+        mproblem(g, "%s", "no \"options\" object: the shard numbering and "
+                          "the index files cannot be checked against the "
+                          "run's options");
+    } else {
+        ri->per_shard = get_count(options, "records_per_shard");
+        if (ri->per_shard < 1) {
+            ri->per_shard = -1;
+            mproblem(g, "%s", "options.records_per_shard is not a count of "
+                              "1 or more: the shard numbering cannot be "
+                              "checked");
+        }
+        if (json_object_object_get_ex(options, "index", &v) &&
+            json_object_is_type(v, json_type_boolean))
+            ri->index = json_object_get_boolean(v) ? 1 : 0;
+        else
+            mproblem(g, "%s", "options.index is not true or false: whether "
+                              "every shard needs an index file is unknown");
+    }
+    if (!json_object_object_get_ex(root, "inputs", &inputs) ||
+        !json_object_is_type(inputs, json_type_object) ||
+        !(ri->inputs = get_array(inputs, "splits")))
+        mproblem(g, "%s", "no \"inputs.splits\" list: the splits' record "
+                          "counts cannot be checked against their split "
+                          "files");
+    else
+        ri->exclude = get_array(inputs, "exclude");
+    ri->failures = get_array(root, "failures");
+    if (!ri->failures)
+        mproblem(g, "%s", "no \"failures\" list: the splits' record counts "
+                          "cannot be checked against their split files");
+}
+
+/* The shard file name of number k of of in split sname, as the converter
+ * names it: both numbers as wide as the count, at least 5 digits. */
+static void shard_name(char *buf, size_t size, const char *sname, uint64_t k,
+                       uint64_t of, const char *suffix)
+{
+    int width = snprintf(NULL, 0, "%llu", (unsigned long long)of);
+    if (width < 5)
+        width = 5;
+    snprintf(buf, size, "%s-%0*llu-of-%0*llu.tfrecord%s", sname, width,
+             (unsigned long long)k, width, (unsigned long long)of,
+             suffix ? suffix : "");
+}
+
+/* Parse path as a shard name of split sname: "<sname>-<k>-of-<of>.tfrecord"
+ * and the suffix (any when NULL). Returns 0, or -1 when it is not one. */
+static int parse_shard_name(const char *path, const char *sname,
+                            const char *suffix, uint64_t *k, uint64_t *of)
+{
+    size_t n = strlen(sname);
+    if (strncmp(path, sname, n) != 0 || path[n] != '-')
+        return -1;
+    const char *p = path + n + 1;
+    uint64_t *out[2] = {k, of};
+    size_t digits[2];
+    for (int i = 0; i < 2; i++) {
+        uint64_t x = 0;
+        size_t d = 0;
+        for (; *p >= '0' && *p <= '9'; p++, d++) {
+            if (d == 18)
+                return -1;
+            x = x * 10 + (uint64_t)(*p - '0');
+        }
+        *out[i] = x;
+        digits[i] = d;
+        if (i == 0 && strncmp(p, "-of-", 4) != 0)
+            return -1;
+        if (i == 0)
+            p += 4;
+    }
+    char want[32];
+    int width = snprintf(want, sizeof want, "%llu", (unsigned long long)*of);
+    if (width < 5)
+        width = 5;
+    if (digits[0] != (size_t)width || digits[1] != (size_t)width ||
+        strncmp(p, ".tfrecord", 9) != 0)
+        return -1;
+    return !suffix || strcmp(p + 9, suffix) == 0 ? 0 : -1;
+}
+
+/* Rows of shard k of a split of rows rows, per_shard rows a shard. */
+static uint64_t chunk_rows(uint64_t k, uint64_t rows, uint64_t per_shard)
+{
+    uint64_t first = k * per_shard;
+    if (first >= rows)
+        return 0;
+    return rows - first < per_shard ? rows - first : per_shard;
+}
+
+/* Report the shards from..to (numbers) of split sname missing from the
+ * manifest. */
+static void missing_shards(struct problems *c, const char *sname,
+                           uint64_t from, uint64_t to, uint64_t of,
+                           const struct run_info *ri, int64_t rows,
+                           uint64_t nfail)
+{
+    char a[512], b[512], where[96] = "";
+    shard_name(a, sizeof a, sname, from, of, ri->suffix);
+    shard_name(b, sizeof b, sname, to, of, ri->suffix);
+    if (ri->per_shard > 0 && rows >= 0) {
+        uint64_t last = (to + 1) * (uint64_t)ri->per_shard;
+        snprintf(where, sizeof where, " (rows %llu to %llu)",
+                 (unsigned long long)(from * (uint64_t)ri->per_shard + 1),
+                 (unsigned long long)(last < (uint64_t)rows ? last
+                                                            : (uint64_t)rows));
+    }
+    if (from == to)
+        add_problem(c, PHASE_COUNTS, 0, "split %s: shard %s%s is not in the "
+                    "manifest, and the split's listed failures (%llu) do not "
+                    "account for its rows", sname, a, where,
+                    (unsigned long long)nfail);
+    else
+        add_problem(c, PHASE_COUNTS, 0, "split %s: shards %s to %s%s are not "
+                    "in the manifest, and the split's listed failures (%llu) "
+                    "do not account for their rows", sname, a, b, where,
+                    (unsigned long long)nfail);
+}
+
+/* The shard names of split sname: numbered 0..of-1 in row order, of the
+ * count its rows make, each shard starting at its row and holding no more
+ * than its rows; a number missing only when all its rows failed (the
+ * converter writes no shard then). rows < 0 when unknown. */
+static void check_numbering(const char *sname, json_object *shards,
+                            const struct run_info *ri, int64_t rows,
+                            uint64_t nfail, struct problems *c)
+{
+    uint64_t per = ri->per_shard > 0 ? (uint64_t)ri->per_shard : 0;
+    int known = per && rows >= 0;
+    uint64_t want_of = known ? ((uint64_t)rows + per - 1) / per : 0;
+    uint64_t of = 0, next = 0, missing = 0, shortfall = 0;
+    uint64_t gap_from[8], gap_to[8];
+    size_t ngaps = 0, nnamed = 0;
+    int ordered = 1;
+    size_t n = json_object_array_length(shards);
+    for (size_t i = 0; i < n; i++) {
+        json_object *e = json_object_array_get_idx(shards, i);
+        const char *path = json_object_is_type(e, json_type_object)
+                               ? get_path(e)
+                               : NULL;
+        uint64_t k, o;
+        if (!path)
+            continue; /* reported with the entry */
+        if (parse_shard_name(path, sname, ri->suffix, &k, &o) != 0) {
+            char want[512];
+            shard_name(want, sizeof want, sname, 0, want_of ? want_of : 1,
+                       ri->suffix);
+            add_problem(c, PHASE_COUNTS, 0, "split %s: shard %s is not named "
+                        "like the split's shards (%s and on)", sname, path,
+                        want);
+            ordered = 0;
+            continue;
+        }
+        if (nnamed++ == 0) {
+            of = o;
+            if (known && of != want_of)
+                add_problem(c, PHASE_COUNTS, 0, "split %s: shard %s is one "
+                            "of %llu, but %lld rows at %llu a shard make %llu "
+                            "shards", sname, path, (unsigned long long)of,
+                            (long long)rows, (unsigned long long)per,
+                            (unsigned long long)want_of);
+        } else if (o != of) {
+            add_problem(c, PHASE_COUNTS, 0, "split %s: shard %s is one of "
+                        "%llu, but the split's first shard is one of %llu",
+                        sname, path, (unsigned long long)o,
+                        (unsigned long long)of);
+            ordered = 0;
+            continue;
+        }
+        if (k >= o) {
+            add_problem(c, PHASE_COUNTS, 0, "split %s: shard %s: number %llu "
+                        "is not below %llu", sname, path,
+                        (unsigned long long)k, (unsigned long long)o);
+            ordered = 0;
+            continue;
+        }
+        if (k < next) {
+            add_problem(c, PHASE_COUNTS, 0, "split %s: shard %s is listed "
+                        "after a shard of a higher number: not in row order",
+                        sname, path);
+            ordered = 0;
+            continue;
+        }
+        if (k > next) {
+            if (ngaps < 8) {
+                gap_from[ngaps] = next;
+                gap_to[ngaps] = k - 1;
+            }
+            ngaps++;
+            for (uint64_t j = next; known && j < k; j++)
+                missing += chunk_rows(j, (uint64_t)rows, per);
+        }
+        next = k + 1;
+        if (!per)
+            continue;
+        int64_t first = get_count(e, "first_row");
+        int64_t records = get_count(e, "records");
+        if (first >= 0 && (uint64_t)first != k * per + 1)
+            add_problem(c, PHASE_COUNTS, 0, "split %s: shard %s: first_row "
+                        "%lld, but shard %llu starts at row %llu", sname,
+                        path, (long long)first, (unsigned long long)k,
+                        (unsigned long long)(k * per + 1));
+        if (known && records >= 0) {
+            uint64_t can = chunk_rows(k, (uint64_t)rows, per);
+            if ((uint64_t)records > can)
+                add_problem(c, PHASE_COUNTS, 0, "split %s: shard %s: %lld "
+                            "records, but shard %llu has %llu rows", sname,
+                            path, (long long)records, (unsigned long long)k,
+                            (unsigned long long)can);
+            else
+                shortfall += can - (uint64_t)records;
+        }
+    }
+    if (!ordered)
+        return; /* the gaps cannot be told */
+    if (nnamed == 0)
+        of = want_of; /* every shard of a known count missing */
+    if (next < of) {
+        if (ngaps < 8) {
+            gap_from[ngaps] = next;
+            gap_to[ngaps] = of - 1;
+        }
+        ngaps++;
+        for (uint64_t j = next; known && j < of; j++)
+            missing += chunk_rows(j, (uint64_t)rows, per);
+    }
+    /* Every row of a missing shard failed, as did every row a listed shard
+     * lacks: without the row counts, at least one failure must be listed. */
+    int accounted = known ? missing + shortfall <= nfail : nfail > 0;
+    if (accounted)
+        return;
+    for (size_t i = 0; i < ngaps && i < 8; i++)
+        missing_shards(c, sname, gap_from[i], gap_to[i], of, ri, rows, nfail);
+    if (ngaps > 8)
+        add_problem(c, PHASE_COUNTS, 0, "split %s: %zu more runs of shard "
+                    "numbers are not in the manifest", sname, ngaps - 8);
+}
+
+/* Split sname's records (r, held by its shards) against its split file:
+ * the rows it gave after the exclusion lists (inputs.splits[].rows), less
+ * the rows that failed (its entries in failures). Then its numbering. */
+static void check_split_input(const char *sname, json_object *shards,
+                              uint64_t r, const struct run_info *ri,
+                              struct problems *c)
+{
+    int64_t rows = -1, excluded = -1;
+    size_t found = 0;
+    uint64_t nfail = 0, removed = 0;
+    size_t n = ri->inputs ? json_object_array_length(ri->inputs) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *in = json_object_array_get_idx(ri->inputs, i);
+        const char *name = get_string(in, "split");
+        if (!name || strcmp(name, sname) != 0)
+            continue;
+        if (found++ == 0) {
+            rows = get_count(in, "rows");
+            excluded = get_count(in, "excluded");
+        }
+    }
+    if (ri->inputs && found == 0)
+        add_problem(c, PHASE_COUNTS, 0, "split %s: not in inputs.splits: no "
+                    "split file of the run gave it", sname);
+    else if (found > 1)
+        add_problem(c, PHASE_COUNTS, 0, "split %s: in inputs.splits %zu "
+                    "times", sname, found);
+    else if (ri->inputs && rows < 0)
+        add_problem(c, PHASE_COUNTS, 0, "split %s: inputs.splits gives no "
+                    "\"rows\" count", sname);
+    n = ri->failures ? json_object_array_length(ri->failures) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *name =
+            get_string(json_object_array_get_idx(ri->failures, i), "split");
+        nfail += name && strcmp(name, sname) == 0;
+    }
+    n = ri->exclude ? json_object_array_length(ri->exclude) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *list = json_object_array_get_idx(ri->exclude, i), *rm;
+        if (json_object_is_type(list, json_type_object) &&
+            json_object_object_get_ex(list, "removed", &rm) &&
+            json_object_is_type(rm, json_type_object)) {
+            int64_t x = get_count(rm, sname);
+            removed += x > 0 ? (uint64_t)x : 0;
+        }
+    }
+    if (excluded >= 0 && (uint64_t)excluded != removed)
+        add_problem(c, PHASE_COUNTS, 0, "split %s: inputs.splits says %lld "
+                    "rows were excluded, but the exclusion lists "
+                    "(inputs.exclude) removed %llu", sname,
+                    (long long)excluded, (unsigned long long)removed);
+    if (rows >= 0 && ri->failures) {
+        if (nfail > (uint64_t)rows)
+            add_problem(c, PHASE_COUNTS, 0, "split %s: %llu failures listed, "
+                        "but the split has only %lld rows", sname,
+                        (unsigned long long)nfail, (long long)rows);
+        else if (r != (uint64_t)rows - nfail)
+            add_problem(c, PHASE_COUNTS, 0, "split %s: its shards hold %llu "
+                        "records, but its split file gave %lld rows to "
+                        "convert (%lld more excluded) and %llu of them "
+                        "failed: %llu records expected", sname,
+                        (unsigned long long)r, (long long)rows,
+                        (long long)(excluded > 0 ? excluded : 0),
+                        (unsigned long long)nfail,
+                        (unsigned long long)((uint64_t)rows - nfail));
+    }
+    check_numbering(sname, shards, ri, found == 1 ? rows : -1, nfail, c);
+}
+
+/* The other way round: every split file and every failure belongs to a
+ * split of the manifest; totals.failures counts the failures. */
+static void check_inputs_listed(json_object *splits, json_object *totals,
+                                const struct run_info *ri, struct problems *c)
+{
+    json_object *v;
+    size_t n = ri->inputs ? json_object_array_length(ri->inputs) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *in = json_object_array_get_idx(ri->inputs, i);
+        const char *name = get_string(in, "split");
+        if (!name)
+            add_problem(c, PHASE_COUNTS, 0, "inputs.splits[%zu]: no \"split\" "
+                        "name", i);
+        else if (!json_object_object_get_ex(splits, name, &v))
+            add_problem(c, PHASE_COUNTS, 0, "split %s: its split file (%lld "
+                        "rows) is in inputs.splits, but the split is not in "
+                        "splits", name, (long long)get_count(in, "rows"));
+    }
+    n = ri->failures ? json_object_array_length(ri->failures) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *name =
+            get_string(json_object_array_get_idx(ri->failures, i), "split");
+        if (!name || !json_object_object_get_ex(splits, name, &v))
+            add_problem(c, PHASE_COUNTS, 0, "failures[%zu]: %s", i,
+                        name ? "names a split that is not in splits"
+                             : "no \"split\" name");
+    }
+    int64_t total = totals ? get_count(totals, "failures") : -1;
+    if (ri->failures && total >= 0 && (uint64_t)total != n)
+        add_problem(c, PHASE_COUNTS, 0, "totals: %lld failures, but failures "
+                    "lists %zu", (long long)total, n);
+}
+
+/* One shard entry of split sname, number k; want_index is options.index.
+ * Returns 0 when it is usable. */
 static int read_shard_entry(json_object *e, const char *sname, size_t k,
-                            struct manifest_info *m, struct problems *g)
+                            int want_index, struct manifest_info *m,
+                            struct problems *g)
 {
     struct task t;
     memset(&t, 0, sizeof t);
@@ -2049,7 +2651,15 @@ static int read_shard_entry(json_object *e, const char *sname, size_t k,
     t.records = (uint64_t)records;
     t.bytes = (uint64_t)bytes;
     json_object *index;
-    if (json_object_object_get_ex(e, "index", &index)) {
+    int has = json_object_object_get_ex(e, "index", &index);
+    if (want_index == 1 && !has)
+        mproblem(g, "splits.%s.shards[%zu] (%s): no \"index\" entry, but "
+                 "options.index says the run wrote an index file beside every "
+                 "shard", sname, k, path);
+    else if (want_index == 0 && has)
+        mproblem(g, "splits.%s.shards[%zu] (%s) lists an index file, but "
+                 "options.index says the run wrote none", sname, k, path);
+    if (has) {
         const char *ipath = get_path(index);
         int64_t ibytes = get_count(index, "bytes");
         bad = !json_object_is_type(index, json_type_object) ? "not an object"
@@ -2113,6 +2723,8 @@ static int read_manifest(const char *out, struct manifest_info *m,
         goto out;
     }
     read_record_info(root, m, g);
+    struct run_info ri;
+    read_run_info(root, m, &ri, g);
 
     json_object *splits;
     if (!json_object_object_get_ex(root, "splits", &splits) ||
@@ -2137,7 +2749,7 @@ static int read_manifest(const char *out, struct manifest_info *m,
         size_t n = json_object_array_length(shards);
         for (size_t k = 0; k < n; k++) {
             json_object *e = json_object_array_get_idx(shards, k);
-            if (read_shard_entry(e, sname, k, m, g) == 0) {
+            if (read_shard_entry(e, sname, k, ri.index, m, g) == 0) {
                 r += (uint64_t)get_count(e, "records");
                 b += (uint64_t)get_count(e, "bytes");
             }
@@ -2156,10 +2768,14 @@ static int read_manifest(const char *out, struct manifest_info *m,
             add_problem(&counts, PHASE_COUNTS, 0, "split %s: %lld bytes, but "
                         "its shards have %llu", sname, (long long)bytes,
                         (unsigned long long)b);
+        check_split_input(sname, shards, r, &ri, &counts);
     }
     json_object *totals;
     if (!json_object_object_get_ex(root, "totals", &totals) ||
-        !json_object_is_type(totals, json_type_object)) {
+        !json_object_is_type(totals, json_type_object))
+        totals = NULL;
+    check_inputs_listed(splits, totals, &ri, &counts);
+    if (!totals) {
         mproblem(g, "%s", "no \"totals\" object");
     } else {
         int64_t records = get_count(totals, "records");
@@ -2258,8 +2874,12 @@ static void check_listing(const char *out, struct manifest_info *m,
         qsort(stray, nstray, sizeof *stray, compare_names);
     for (size_t i = 0; i < nstray; i++)
         add_problem(g, PHASE_STRAY, 0, "%s: %s, not listed in the manifest",
-                    stray[i], stray[i][0] == '.' ? "a temporary file"
-                                                 : "a shard file");
+                    stray[i],
+                    stray[i][0] == '.' ? "a temporary file"
+                    : strlen(stray[i]) > 4 &&
+                            strcmp(stray[i] + strlen(stray[i]) - 4, ".idx") == 0
+                        ? "an index file"
+                        : "a shard file");
 out:
     if (d)
         closedir(d);
@@ -2413,7 +3033,7 @@ static int report(const struct vopts *opt, const struct manifest_info *m,
                 (double)m->bytes / 1e6, seconds, nranks,
                 nranks == 1 ? "" : "s",
                 seconds > 0 ? (double)m->bytes / 1e6 / seconds : 0.0,
-                opt->s1_root ? ", sources compared" : "");
+                opt->deep ? ", sources compared" : "");
     if (total) {
         printf("verify: FAILED: %llu problem%s\n", (unsigned long long)total,
                total == 1 ? "" : "s");
@@ -2424,7 +3044,7 @@ static int report(const struct vopts *opt, const struct manifest_info *m,
                (unsigned long long)m->records, m->records == 1 ? "" : "s",
                m->head.ntasks, m->head.ntasks == 1 ? "" : "s", m->nsplits,
                m->nsplits == 1 ? "" : "s",
-               opt->s1_root ? ", every pixel and label equal to the sources"
+               opt->deep ? ", every pixel and label equal to the sources"
                             : "");
     return 0;
 }
@@ -2474,11 +3094,22 @@ int bp_verify_main(int argc, char **argv, MPI_Comm comm)
                     (double)m.bytes / 1e6, m.nsplits,
                     m.nsplits == 1 ? "" : "s", opt.out, nranks,
                     nranks == 1 ? "" : "s",
-                    opt.s1_root ? ", with the sources" : "");
+                    opt.deep ? ", with the sources" : "");
         }
     }
     if (share_plan(&m.head, &m.tasks, &m.strings, rank, comm) != 0) {
         mpi_failed = 1;
+        goto out;
+    }
+    /* --deep S2_ROOT alone is for S2-only output; every rank knows the
+     * schema now and stops the same way. */
+    if (m.head.ok && opt.deep && !opt.s1_root && m.head.schema >= 0 &&
+        !schemas[m.head.schema].s2_only) {
+        if (rank == 0)
+            usage(stderr, "--deep %s: %s holds %s records, which need the S1 "
+                  "patches too: give --deep S1_ROOT S2_ROOT", opt.s2_root,
+                  opt.out, schemas[m.head.schema].name);
+        exit_code = 2;
         goto out;
     }
 

@@ -1,7 +1,7 @@
 /*
  * verify.h - "ben-prep verify": prove that a converted output is whole.
  *
- *   ben-prep verify OUT [--deep S1_ROOT S2_ROOT] [-q|-v]
+ *   ben-prep verify OUT [--deep S1_ROOT S2_ROOT | --deep S2_ROOT] [-q|-v]
  *
  * Checks every shard OUT/manifest.json lists: size and whole-file CRC-32C,
  * the TFRecord framing and both CRCs of every record, every record decoded

@@ -3,8 +3,9 @@
 #  - zlib and gzip shards decompress, with zlib's inflate and with zcat, to
 #    exactly the uncompressed shards; verify passes on them;
 #  - index files equal the offsets this test computes from the framing;
-#  - S2-only split files give records with the right bands (verify --deep
-#    against GDAL), labels (expected.tsv) and patch_name;
+#  - S2-only split files give records whose bands and labels equal the S2
+#    files (verify --deep S2_ROOT: GDAL and the S2 JSON), labels as in
+#    expected.tsv, and patch_name;
 #  - the official seasonal-snow list drops exactly the listed sample patch.
 #
 #   environment: BEN_PREP, SHARED, MPIRUN, ZPIPE
@@ -74,7 +75,7 @@ tr -d '\r' <"$csv" | cut -d, -f1 | sed 's/$/\r/' >"$tmp/s2.csv"
 "${mpirun[@]}" -np 2 "$BEN_PREP" -r2 "$sample/BigEarthNet-v1.0" -o "$tmp/s2" \
   -n "$tmp/s2.csv" -q
 grep -q '"name": "bigearthnet-s2-19"' "$tmp/s2/manifest.json" || fail "S2-only schema"
-"${mpirun[@]}" -np 2 "$BEN_PREP" verify "$tmp/s2" -q --deep none "$sample/BigEarthNet-v1.0" ||
+"${mpirun[@]}" -np 2 "$BEN_PREP" verify "$tmp/s2" -q --deep "$sample/BigEarthNet-v1.0" ||
   fail "S2-only records differ from the S2 files"
 shard=$(ls "$tmp/s2"/*.tfrecord)
 # Map keys are length-prefixed: 0a <key length> <key> 12, searched in hex.

@@ -131,8 +131,20 @@ expect() {
 }
 
 # Missing and bad settings: exit 2, a message naming the setting.
-job ben-prep-srun.sbatch 11 BEN_S2_ROOT="$s2" BEN_OUT="$tmp/o" BEN_SPLITS="$splits"
-expect "no BEN_S1_ROOT" 2 "error: BEN_S1_ROOT is not set: export it at submission"
+# Without BEN_S1_ROOT, MM split files are ben-prep's usage error; S2-only
+# split files convert, and verify --deep takes the S2 folder alone.
+job ben-prep-srun.sbatch 41 BEN_S2_ROOT="$s2" BEN_OUT="$tmp/o-mm" BEN_SPLITS="$splits" \
+  BEN_BIN="$BEN_PREP"
+expect "no BEN_S1_ROOT, MM split files" 2 "missing -r1/--root_folder_s1"
+job ben-prep-srun.sbatch 42 BEN_S2_ROOT="$s2" BEN_OUT="$tmp/o-s2" \
+  BEN_SPLITS="$tmp/a/splits-s2/train.csv $tmp/a/splits-s2/val.csv" BEN_BIN="$BEN_PREP"
+expect "no BEN_S1_ROOT, S2-only split files" 0 "result: +exit 0"
+if ! grep -q bigearthnet-s2-19 "$tmp/o-s2/manifest.json" 2>/dev/null; then
+  fail "S2-only job: no S2-only manifest"
+fi
+job ben-prep-verify.sbatch 43 BEN_S2_ROOT="$s2" BEN_OUT="$tmp/o-s2" BEN_VERIFY_DEEP=1 \
+  BEN_BIN="$BEN_PREP"
+expect "verify --deep of S2-only output without BEN_S1_ROOT" 0 "verify: OK"
 job ben-prep-srun.sbatch 12 BEN_S1_ROOT="$s1" BEN_S2_ROOT="$s2" BEN_SPLITS="$splits"
 expect "no BEN_OUT" 2 "error: BEN_OUT is not set"
 job ben-prep-srun.sbatch 13 BEN_S1_ROOT="$s1" BEN_S2_ROOT="$s2" BEN_OUT="$tmp/o"
@@ -156,7 +168,7 @@ expect "BEN_MPIRUN not found" 2 "error: BEN_MPIRUN=no-such-mpirun: no such progr
 job ben-prep-verify.sbatch 22
 expect "verify without BEN_OUT" 2 "error: BEN_OUT is not set"
 job ben-prep-verify.sbatch 23 BEN_OUT="$tmp" BEN_VERIFY_DEEP=1
-expect "verify --deep without the archive" 2 "error: BEN_S1_ROOT is not set"
+expect "verify --deep without the archive" 2 "error: BEN_S2_ROOT is not set"
 [[ ! -e $tmp/o ]] || fail "a refused job created its output folder"
 
 # The site file beside the script; the environment wins, even when empty.

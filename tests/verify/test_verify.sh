@@ -4,8 +4,9 @@
 # and a non-zero exit.
 #
 #   test_verify.sh CASE NP
-#   CASE: clean deep_sample deep_synth flipped truncated deleted extra count
-#         index schema zlib gzip usage many valgrind
+#   CASE: clean deep_sample deep_synth deep_s2 flipped truncated deleted
+#         extra count inputs failures index index_listed schema zlib gzip
+#         usage many valgrind
 #   environment: BEN_PREP, BEN_SYNTH, SHARED, MPIRUN, ZPIPE and MUTATE (the
 #                helpers in tests/verify/); VALGRIND_SUPP for the valgrind case
 set -euo pipefail
@@ -74,6 +75,23 @@ set_shard() {
   sed -i "/\"path\": \"$2\"/,/}/ s/\"$3\": [^,}]*/\"$3\": $4/" "$1"
 }
 
+# Delete from the manifest M the object, indented by INDENT spaces, that has
+# a line containing TEXT (fixed string).
+#   drop_object M INDENT TEXT
+drop_object() {
+  local pad
+  pad=$(printf '%*s' "$2" '')
+  awk -v pad="$pad" -v text="$3" '
+    $0 == pad "{" { buf = $0; inobj = 1; next }
+    inobj { buf = buf "\n" $0
+            if ($0 == pad "}," || $0 == pad "}") { inobj = 0; if (!index(buf, text)) print buf }
+            next }
+    { print }' "$1" >"$1.new"
+  # The last of its list: no comma after the one before it now.
+  sed -z "s/\n$pad},\n\( *\]\)/\n$pad}\n\1/" "$1.new" >"$1"
+  rm "$1.new"
+}
+
 # The golden records as one shard in $tmp/out with the golden DALI index
 # beside it, and a hand-written manifest listing both (write_manifest
 # rewrites it after the files change).
@@ -84,8 +102,13 @@ index_entry() {
   echo "    \"crc32c\": \"$("$ZPIPE" crc32c "$tmp/out/$g.idx")\"}"
 }
 write_manifest() {
+  local index=false
+  [[ -f $tmp/out/$g.idx ]] && index=true
   cat >"$tmp/out/manifest.json" <<EOF
 {
+  "options": {"records_per_shard": 976, "index": $index},
+  "inputs": {"splits": [{"split": "golden", "rows": 6, "excluded": 0}],
+             "exclude": []},
   "record": {"name": "bigearthnet-mm-19", "compression": "none"},
   "splits": {
     "golden": {"records": 6, "bytes": $size, "shards": [
@@ -93,7 +116,8 @@ write_manifest() {
        "crc32c": "$("$ZPIPE" crc32c "$tmp/out/$g")"$(index_entry)}
     ]}
   },
-  "totals": {"records": 6, "shards": 1, "bytes": $size}
+  "totals": {"records": 6, "shards": 1, "bytes": $size, "failures": 0},
+  "failures": []
 }
 EOF
 }
@@ -136,10 +160,61 @@ deep_sample)
   expect "$shard0: record 1 at byte $(record_offset "$tmp/out/$shard0" 1): labels differ from"
   expect "classes {2,4} in the record, {2,4,18} in the file"
   expect_summary "verify: FAILED: 2 problems"
+  # The S1 JSON read by verify's own parser: a partner other than the
+  # record's S2 patch, a label name that is no 43-class name.
+  cp -r "$sample" "$tmp/src2"
+  j=$tmp/src2/BigEarthNet-S1-v1.0/$q/${q}_labels_metadata.json
+  sed -i 's/"corresponding_s2_patch": "[^"]*"/"corresponding_s2_patch": "S2A_OTHER"/' "$j"
+  r=S1A_IW_GRDH_1SDV_20170617T064724_29UPU_4_55
+  sed -i 's/"labels": \["/"labels": ["Moon dust", "/' \
+    "$tmp/src2/BigEarthNet-S1-v1.0/$r/${r}_labels_metadata.json"
+  verify 1 "$np" "$tmp/out" --deep "$tmp/src2/BigEarthNet-S1-v1.0" "$tmp/src2/BigEarthNet-v1.0"
+  expect "$shard0: record 1 at byte $(record_offset "$tmp/out/$shard0" 1): cannot read the source $j: corresponding_s2_patch is \"S2A_OTHER\", but the record pairs it with S2A_MSIL2A_20170617T113321_36_85"
+  expect "$shard1: record 0 at byte 0: cannot read the source $tmp/src2/BigEarthNet-S1-v1.0/$r/${r}_labels_metadata.json: labels[0] \"Moon dust\" is not a 43-class label name"
+  expect_summary "verify: FAILED: 2 problems"
+  # VV read with GDAL: one changed value.
+  cp -r "$sample" "$tmp/src3"
+  f=$tmp/src3/BigEarthNet-S1-v1.0/$r/${r}_VV.tif
+  flip "$f" $(($(stat -c %s "$f") - 2000))
+  verify 1 "$np" "$tmp/out" --deep "$tmp/src3/BigEarthNet-S1-v1.0" "$tmp/src3/BigEarthNet-v1.0"
+  expect "$shard1: record 0 at byte 0: VV: 1 of 14400 values differ from $f"
+  expect_summary "verify: FAILED: 1 problem"
   # A missing source patch is named.
   rm -r "$tmp/src/BigEarthNet-v1.0/$p"
   verify 1 "$np" "$tmp/out" --deep "$tmp/src/BigEarthNet-S1-v1.0" "$tmp/src/BigEarthNet-v1.0"
   expect "$shard0: record 0 at byte 0: cannot read the source $tmp/src/BigEarthNet-v1.0/$p"
+  # --deep S2_ROOT alone is for S2-only output: MM records need S1_ROOT.
+  verify 2 "$np" "$tmp/out" --deep "$s2"
+  expect "--deep $s2: $tmp/out holds bigearthnet-mm-19 records, which need the S1 patches too"
+  ;;
+
+deep_s2)
+  # S2-only records: --deep S2_ROOT, before or after OUT, or with an S1
+  # folder that is not used.
+  tr -d '\r' <"$SHARED/golden/example_mm.csv" | cut -d, -f1 | sed 's/$/\r/' >"$tmp/s2.csv"
+  "${mpirun[@]}" -np 2 "$BEN_PREP" -r2 "$s2" -o "$tmp/out" -n "$tmp/s2.csv" \
+    --records-per-shard 4 -q
+  grep -q '"name": "bigearthnet-s2-19"' "$tmp/out/manifest.json" || fail "not S2-only output"
+  ok="verify: OK: 6 records in 2 shards of 1 split, every pixel and label equal to the sources"
+  verify 0 "$np" "$tmp/out" --deep "$s2"
+  expect_summary "$ok"
+  verify 0 "$np" --deep "$s2" "$tmp/out"
+  expect_summary "$ok"
+  verify 0 "$np" "$tmp/out" --deep none "$s2"
+  expect_summary "$ok"
+  # Labels from the S2 JSON, a pixel from GDAL.
+  cp -r "$sample" "$tmp/src"
+  p=S2A_MSIL2A_20170617T113321_36_85
+  sed -i 's/"labels": \["/"labels": ["Sea and ocean", "/' \
+    "$tmp/src/BigEarthNet-v1.0/$p/${p}_labels_metadata.json"
+  p2=S2B_MSIL2A_20170924T93020_69_24
+  f=$tmp/src/BigEarthNet-v1.0/$p2/${p2}_B08.tif
+  flip "$f" $(($(stat -c %s "$f") - 1000))
+  verify 1 "$np" "$tmp/out" --deep "$tmp/src/BigEarthNet-v1.0"
+  s2s=s2-00000-of-00002.tfrecord s2t=s2-00001-of-00002.tfrecord
+  expect "$s2s: record 1 at byte $(record_offset "$tmp/out/$s2s" 1): labels differ from $tmp/src/BigEarthNet-v1.0/$p/${p}_labels_metadata.json"
+  expect "$s2t: record 0 at byte 0: B08: 1 of 14400 pixels differ from $f"
+  expect_summary "verify: FAILED: 2 problems"
   ;;
 
 deep_synth)
@@ -218,6 +293,109 @@ count)
   expect "split example_mm: 5 records, but its shards hold 6"
   ;;
 
+inputs)
+  # A whole shard dropped, the manifest edited to match: the shard's entry
+  # gone, the split's and the totals' counts lowered.
+  convert_sample "$tmp/out"
+  m=$tmp/out/manifest.json
+  b1=$(stat -c %s "$tmp/out/$shard1")
+  b=$(grep -m1 -A2 '"example_mm": {' "$m" | sed -n 's/.*"bytes": \([0-9]*\).*/\1/p')
+  drop_object "$m" 8 "\"path\": \"$shard1\""
+  rm "$tmp/out/$shard1"
+  sed -i "s/\"records\": 6,/\"records\": 4,/; s/\"shards\": 3,/\"shards\": 2,/; s/\"bytes\": $b,/\"bytes\": $((b - b1)),/" "$m"
+  grep -q "$shard1" "$m" && fail "manifest edit failed"
+  cp -r "$tmp/out" "$tmp/out2"
+  verify 1 "$np" "$tmp/out"
+  expect "split example_mm: its shards hold 4 records, but its split file gave 6 rows to convert (0 more excluded) and 0 of them failed: 6 records expected"
+  expect "split example_mm: shard $shard1 (rows 3 to 4) is not in the manifest, and the split's listed failures (0) do not account for its rows"
+  expect_summary "verify: FAILED: 2 problems"
+  # The input rows lowered too: the numbering still shows the hole.
+  sed -i 's/"rows": 6,/"rows": 4,/' "$tmp/out2/manifest.json"
+  verify 1 "$np" "$tmp/out2"
+  expect "split example_mm: shard $shard0 is one of 3, but 4 rows at 2 a shard make 2 shards"
+  expect "split example_mm: shard $shard1 (rows 3 to 4) is not in the manifest"
+  # The last shard dropped the same way.
+  convert_sample "$tmp/out3"
+  m=$tmp/out3/manifest.json
+  b2=$(stat -c %s "$tmp/out3/$shard2")
+  drop_object "$m" 8 "\"path\": \"$shard2\""
+  rm "$tmp/out3/$shard2"
+  sed -i "s/\"records\": 6,/\"records\": 4,/; s/\"shards\": 3,/\"shards\": 2,/; s/\"bytes\": $b,/\"bytes\": $((b - b2)),/" "$m"
+  verify 1 "$np" "$tmp/out3"
+  expect "split example_mm: its shards hold 4 records, but its split file gave 6 rows"
+  expect "split example_mm: shard $shard2 (rows 5 to 6) is not in the manifest"
+  expect_summary "verify: FAILED: 2 problems"
+  # Rows the exclusion lists removed are not the split's to convert: the
+  # seasonal-snow patch leaves 5 rows.
+  "${mpirun[@]}" -np 2 "$BEN_PREP" -r1 "$s1" -r2 "$s2" -o "$tmp/ex" \
+    -n "$SHARED/golden/example_mm.csv" --records-per-shard 2 -q \
+    --exclude "$SHARED/patch_lists/patches_with_seasonal_snow.csv"
+  verify 0 "$np" "$tmp/ex"
+  expect_summary "verify: OK: 5 records in 3 shards of 1 split"
+  sed -i 's/"excluded": 1,/"excluded": 0,/' "$tmp/ex/manifest.json"
+  verify 1 "$np" "$tmp/ex"
+  expect "split example_mm: inputs.splits says 0 rows were excluded, but the exclusion lists (inputs.exclude) removed 1"
+  # No inputs at all: the counts cannot be checked.
+  sed -i 's/"inputs": {/"inputs_": {/' "$tmp/ex/manifest.json"
+  verify 1 "$np" "$tmp/ex"
+  expect "manifest.json: no \"inputs.splits\" list"
+  ;;
+
+failures)
+  # Both rows of the middle shard fail (--max-failures): the converter
+  # writes no shard for them, a hole in the numbering the failures explain.
+  cp -r "$sample" "$tmp/src"
+  for p in S2A_MSIL2A_20170617T113321_4_55 S2A_MSIL2A_20171221T112501_56_35; do
+    rm "$tmp/src/BigEarthNet-v1.0/$p/${p}_B01.tif"
+  done
+  rc=0
+  "${mpirun[@]}" -np 2 "$BEN_PREP" -r1 "$tmp/src/BigEarthNet-S1-v1.0" \
+    -r2 "$tmp/src/BigEarthNet-v1.0" -o "$tmp/out" -n "$SHARED/golden/example_mm.csv" \
+    --records-per-shard 2 -q --max-failures 2 2>/dev/null || rc=$?
+  [[ $rc -eq 3 ]] || fail "conversion with 2 failures: exit $rc, expected 3"
+  [[ ! -e $tmp/out/$shard1 ]] || fail "the converter wrote $shard1 although both its rows failed"
+  verify 0 "$np" "$tmp/out" --deep "$tmp/src/BigEarthNet-S1-v1.0" "$tmp/src/BigEarthNet-v1.0"
+  expect_summary "verify: OK: 4 records in 2 shards of 1 split, every pixel and label equal to the sources"
+  # A failure taken out of the list (and out of totals.failures).
+  cp -r "$tmp/out" "$tmp/out2"
+  drop_object "$tmp/out2/manifest.json" 4 '"line": 3,'
+  sed -i 's/"failures": 2/"failures": 1/' "$tmp/out2/manifest.json"
+  grep -q '"line": 3,' "$tmp/out2/manifest.json" && fail "manifest edit failed"
+  verify 1 "$np" "$tmp/out2"
+  expect "split example_mm: its shards hold 4 records, but its split file gave 6 rows to convert (0 more excluded) and 1 of them failed: 5 records expected"
+  expect "split example_mm: shard $shard1 (rows 3 to 4) is not in the manifest, and the split's listed failures (1) do not account for its rows"
+  expect_summary "verify: FAILED: 2 problems"
+  # totals.failures must count the list.
+  sed -i 's/"failures": 2/"failures": 3/' "$tmp/out/manifest.json"
+  verify 1 "$np" "$tmp/out"
+  expect "totals: 3 failures, but failures lists 2"
+  ;;
+
+index_listed)
+  # A run with --index: every shard entry must list its index file.
+  "${mpirun[@]}" -np 2 "$BEN_PREP" -r1 "$s1" -r2 "$s2" -o "$tmp/out" \
+    -n "$SHARED/golden/example_mm.csv" --records-per-shard 2 --index -q
+  verify 0 "$np" "$tmp/out"
+  m=$tmp/out/manifest.json
+  cp -r "$tmp/out" "$tmp/out2"
+  # The index entry of shard 1 taken out of the manifest (file kept).
+  sed -i "/\"path\": \"$shard1\"/,/^        }/ { /\"first_row\"/ s/,\$//; /\"index\": {/,/^          }/d }" "$m"
+  grep -q "\"path\": \"$shard1.idx\"" "$m" && fail "manifest edit failed"
+  verify 1 "$np" "$tmp/out"
+  expect "manifest.json: splits.example_mm.shards[1] ($shard1): no \"index\" entry, but options.index says the run wrote an index file beside every shard"
+  expect "$shard1.idx: an index file, not listed in the manifest"
+  expect_summary "verify: FAILED: 2 problems"
+  # And with the file gone too.
+  rm "$tmp/out/$shard1.idx"
+  verify 1 "$np" "$tmp/out"
+  expect "no \"index\" entry, but options.index says"
+  expect_summary "verify: FAILED: 1 problem"
+  # options.index false, but index files listed.
+  sed -i 's/"index": true/"index": false/' "$tmp/out2/manifest.json"
+  verify 1 "$np" "$tmp/out2"
+  expect "manifest.json: splits.example_mm.shards[0] ($shard0) lists an index file, but options.index says the run wrote none"
+  ;;
+
 index)
   make_index_output
   # The index agrees with offsets walked here, independently.
@@ -291,15 +469,19 @@ zlib | gzip)
   cp -r "$tmp/orig" "$tmp/out"
   m=$tmp/out/manifest.json
   total=0
+  # The converter's names: ".zlib" or ".gz" after ".tfrecord".
+  ext=$([[ $case_name == zlib ]] && echo zlib || echo gz)
   for s in "$shard0" "$shard1" "$shard2"; do
-    "$ZPIPE" "$case_name" <"$tmp/orig/$s" >"$tmp/out/$s"
-    bytes=$(stat -c %s "$tmp/out/$s")
-    set_shard "$m" "$s" bytes "$bytes"
-    set_shard "$m" "$s" crc32c "\"$("$ZPIPE" crc32c "$tmp/out/$s")\""
+    rm "$tmp/out/$s"
+    "$ZPIPE" "$case_name" <"$tmp/orig/$s" >"$tmp/out/$s.$ext"
+    sed -i "s/\"path\": \"$s\"/\"path\": \"$s.$ext\"/" "$m"
+    bytes=$(stat -c %s "$tmp/out/$s.$ext")
+    set_shard "$m" "$s.$ext" bytes "$bytes"
+    set_shard "$m" "$s.$ext" crc32c "\"$("$ZPIPE" crc32c "$tmp/out/$s.$ext")\""
     total=$((total + bytes))
   done
   if [[ $case_name == gzip ]]; then
-    gzip -dc <"$tmp/out/$shard1" | cmp - "$tmp/orig/$shard1"
+    gzip -dc <"$tmp/out/$shard1.gz" | cmp - "$tmp/orig/$shard1"
   fi
   old=0
   for s in "$shard0" "$shard1" "$shard2"; do
@@ -309,13 +491,18 @@ zlib | gzip)
   verify 0 "$np" "$tmp/out"
   expect_summary "verify: OK: 6 records in 3 shards of 1 split"
   # A flipped byte in the middle of a compressed shard; another truncated.
-  flip "$tmp/out/$shard1" $(($(stat -c %s "$tmp/out/$shard1") / 2))
-  truncate -s $(($(stat -c %s "$tmp/out/$shard2") / 2)) "$tmp/out/$shard2"
+  flip "$tmp/out/$shard1.$ext" $(($(stat -c %s "$tmp/out/$shard1.$ext") / 2))
+  truncate -s $(($(stat -c %s "$tmp/out/$shard2.$ext") / 2)) "$tmp/out/$shard2.$ext"
   verify 1 "$np" "$tmp/out"
-  expect "$shard1: CRC-32C "
-  grep -qE "$shard1: .*decompressed" "$tmp/e" ||
+  expect "$shard1.$ext: CRC-32C "
+  grep -qE "$shard1.$ext: .*decompressed" "$tmp/e" ||
     { cat "$tmp/e" >&2; fail "the flipped byte is not located in the decompressed stream"; }
-  expect "$shard2: the $case_name stream ends early"
+  expect "$shard2.$ext: the $case_name stream ends early"
+  # Compressed shards under uncompressed names are not the converter's.
+  cp -r "$tmp/orig" "$tmp/out2"
+  sed -i "s/\"compression\": \"none\"/\"compression\": \"$case_name\"/" "$tmp/out2/manifest.json"
+  verify 1 "$np" "$tmp/out2"
+  expect "split example_mm: shard $shard0 is not named like the split's shards ($shard0.$ext and on)"
   ;;
 
 usage)
@@ -323,8 +510,10 @@ usage)
   expect "missing OUT"
   verify 2 "$np" "$tmp" --bogus
   expect "'--bogus'"
-  verify 2 "$np" "$tmp" --deep only-one
-  expect "--deep needs two folders"
+  verify 2 "$np" "$tmp" --deep
+  expect "--deep needs S1_ROOT S2_ROOT, or S2_ROOT alone for S2-only output"
+  verify 2 "$np" "$tmp" --deep -q
+  expect "--deep needs S1_ROOT S2_ROOT, or S2_ROOT alone"
   verify 2 "$np" "$tmp" "$tmp"
   expect "unexpected argument"
   mkdir "$tmp/empty"
@@ -338,6 +527,7 @@ usage)
   verify 0 "$np" --help
   [[ $(grep -c "^Usage: .*ben-prep verify OUT" "$tmp/o") -eq 1 ]] || fail "verify --help: $(cat "$tmp/o")"
   grep -q "Exit status" "$tmp/o" || fail "verify --help does not document exit statuses"
+  grep -q "^  --deep S2_ROOT  " "$tmp/o" || fail "verify --help does not document --deep S2_ROOT"
   "${mpirun[@]}" -np "$np" "$BEN_PREP" --help >"$tmp/o"
   grep -q "ben-prep verify OUT" "$tmp/o" || fail "ben-prep --help does not mention verify"
   ;;
