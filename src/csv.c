@@ -71,6 +71,30 @@ static size_t count_lines(const char *text, size_t len)
     return n;
 }
 
+/* The line at *pos of text[0..len): its start and, in *linelen, its length
+ * without the line end (LF or CRLF); *pos moves to the next line. */
+static char *next_line(char *text, size_t len, size_t *pos, size_t *linelen)
+{
+    char *start = text + *pos;
+    char *nl = memchr(start, '\n', len - *pos);
+    size_t n = nl ? (size_t)(nl - start) : len - *pos;
+    *pos += n + (nl ? 1 : 0);
+    if (n > 0 && start[n - 1] == '\r')
+        n--;
+    *linelen = n;
+    return start;
+}
+
+/* Comma-separated columns of a line: commas + 1. */
+static size_t count_columns(const char *start, size_t linelen)
+{
+    size_t n = 1;
+    for (const char *c = start;
+         (c = memchr(c, ',', linelen - (size_t)(c - start))); c++)
+        n++;
+    return n;
+}
+
 int bp_split_parse(const char *path, char *text, size_t len,
                    struct bp_split *out)
 {
@@ -104,32 +128,19 @@ int bp_split_parse(const char *path, char *text, size_t len,
     /* The kind of file is the column count most rows have: "S2name,S1name"
      * (MM) or "S2name" (S2-only); MM when they are as many. So a bad first
      * row is reported as the bad row, not every row after it. */
-    size_t with[3] = {0, 0, 0};
+    size_t with[3] = {0, 0, 0}; /* lines of 1 and 2 columns */
     for (size_t p = pos; p < len;) {
-        const char *start = text + p;
-        const char *nl = memchr(start, '\n', len - p);
-        size_t linelen = nl ? (size_t)(nl - start) : len - p;
-        p += linelen + (nl ? 1 : 0);
-        if (linelen > 0 && start[linelen - 1] == '\r')
-            linelen--;
-        if (linelen == 0)
-            continue;
-        size_t commas = 0;
-        for (const char *c = start; (c = memchr(c, ',', linelen - (size_t)(c - start)));
-             c++)
-            if (++commas > 1)
-                break;
-        with[commas]++;
+        size_t linelen;
+        const char *start = next_line(text, len, &p, &linelen);
+        size_t ncols = count_columns(start, linelen);
+        if (linelen > 0 && ncols <= 2)
+            with[ncols]++;
     }
-    if (with[0] + with[1])
-        out->columns = with[0] > with[1] ? 1 : 2;
+    if (with[1] + with[2])
+        out->columns = with[1] > with[2] ? 1 : 2;
     for (uint32_t line = 1; pos < len; line++) {
-        char *start = text + pos;
-        char *nl = memchr(start, '\n', len - pos);
-        size_t linelen = nl ? (size_t)(nl - start) : len - pos;
-        pos += linelen + (nl ? 1 : 0);
-        if (linelen > 0 && start[linelen - 1] == '\r')
-            linelen--;
+        size_t linelen;
+        char *start = next_line(text, len, &pos, &linelen);
         start[linelen] = '\0';
 
         const char *problem = NULL;
@@ -139,9 +150,7 @@ int bp_split_parse(const char *path, char *text, size_t len,
             continue;
         }
         char *comma = memchr(start, ',', linelen);
-        size_t ncols = 1;
-        for (char *c = comma; c; c = memchr(c + 1, ',', linelen - (size_t)(c + 1 - start)))
-            ncols++;
+        size_t ncols = count_columns(start, linelen);
         if (ncols != (size_t)(out->columns ? out->columns : 2)) {
             problem = "wrong number of columns";
             snprintf(detail, sizeof detail, " (%zu, expected %s)", ncols,

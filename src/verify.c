@@ -21,7 +21,8 @@
  * encoder bug cannot hide behind a decoder sharing its mistakes. Nor does
  * --deep use the converter's reader (patch.c, tiff.c) or label parser and
  * class table (labels.c): sources are decoded by plain GDAL calls and the
- * label JSON parsed and converted to 19 classes here. A shard is
+ * label JSON parsed and converted to 19 classes here (GDAL's library
+ * settings alone come from bp_gdal_setup). A shard is
  * read through fixed buffers (compressed ones inflated through another), so
  * memory does not grow with the shard size; a record is at most
  * RECORD_MAX_BYTES. All collective waits sleep between tests (bp_mpi_wait).
@@ -40,10 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cpl_conv.h>
 #include <cpl_error.h>
 #include <gdal.h>
-#include <gdal_frmts.h>
 #include <json-c/json.h>
 /* next_in of a z_stream is const: inflating never writes its input. */
 #define ZLIB_CONST
@@ -51,6 +50,7 @@
 
 #include "benprep/labels.h"
 #include "benprep/log.h"
+#include "benprep/patch.h"
 #include "benprep/run.h"
 #include "benprep/status.h"
 #include "crc32c.h"
@@ -1178,7 +1178,8 @@ static int check_record(struct verifier *v, size_t len)
  * the label JSON is parsed below with json-c, and the 43 -> 19 conversion is
  * this file's own table, so a bug in any of those cannot hide behind a
  * verifier sharing it. Only the 19 names (bp_labels19_names, the record
- * check's data) give a 19-class name its class number.
+ * check's data) give a 19-class name its class number, and GDAL is
+ * configured by bp_gdal_setup (drivers, no sidecar files: no decoding).
  */
 
 /* label_indices.json written out by name: each 43-class name (in
@@ -1429,21 +1430,6 @@ static const char *gdal_error(void)
 {
     const char *msg = CPLGetLastErrorMsg();
     return msg && msg[0] ? msg : "unknown error";
-}
-
-/* GDAL for --deep, set up here (not by the converter's reader): the GeoTIFF
- * driver only, no sidecar files looked for, errors kept for the messages
- * instead of printed. */
-static void gdal_setup(void)
-{
-    static int done;
-    if (done)
-        return;
-    done = 1;
-    GDALRegister_GTiff();
-    CPLSetConfigOption("GDAL_PAM_ENABLED", "NO");
-    CPLSetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
-    CPLSetErrorHandler(CPLQuietErrorHandler);
 }
 
 /* Decode the one band of the GeoTIFF at path, side x side pixels of type
@@ -2057,7 +2043,7 @@ static int verifier_init(struct verifier *v, const struct vopts *opt,
         v->z_ready = 1;
     }
     if (opt->deep && v->schema) {
-        gdal_setup();
+        bp_gdal_setup(); /* library settings only: decoding stays here */
         v->tok = json_tokener_new();
         v->json = malloc(JSON_MAX_BYTES);
         v->src_band[0] = malloc(pixels * sizeof(uint16_t));

@@ -8,16 +8,11 @@
 set -euo pipefail
 : "${BEN_PREP:?}" "${SHARED:?}" "${MPIRUN:?}" "${BP_CHECK:?}" "${VALGRIND_SUPP:?}"
 read -r -a mpirun <<<"$MPIRUN"
-command -v valgrind >/dev/null || { echo "SKIP: valgrind not installed"; exit 77; }
+# shellcheck source-path=SCRIPTDIR source=../valgrind/memcheck.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../valgrind/memcheck.sh" # sets vg
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 sample=$SHARED/bigearthnet-v1-sample
-supp=(--suppressions="$VALGRIND_SUPP")
-[[ -f /usr/share/openmpi/openmpi-valgrind.supp ]] &&
-  supp+=(--suppressions=/usr/share/openmpi/openmpi-valgrind.supp)
-vg=(valgrind -q --error-exitcode=99 --leak-check=full
-  --errors-for-leak-kinds=definite --show-leak-kinds=definite
-  --track-origins=yes --num-callers=50 "${supp[@]}")
 
 "${mpirun[@]}" -np 3 "${vg[@]}" "$BEN_PREP" -r1 "$sample/BigEarthNet-S1-v1.0" \
   -r2 "$sample/BigEarthNet-v1.0" -o "$tmp/out" -n "$SHARED/golden/example_mm.csv" \

@@ -546,14 +546,8 @@ many)
   ;;
 
 valgrind)
-  : "${VALGRIND_SUPP:?}"
-  command -v valgrind >/dev/null || { echo "SKIP: valgrind not installed"; exit 77; }
-  supp=(--suppressions="$VALGRIND_SUPP")
-  [[ -f /usr/share/openmpi/openmpi-valgrind.supp ]] &&
-    supp+=(--suppressions=/usr/share/openmpi/openmpi-valgrind.supp)
-  vg=(valgrind -q --error-exitcode=99 --leak-check=full
-    --errors-for-leak-kinds=definite --show-leak-kinds=definite
-    --track-origins=yes --num-callers=50 "${supp[@]}")
+  # shellcheck source-path=SCRIPTDIR source=../valgrind/memcheck.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/../valgrind/memcheck.sh" # sets vg
   convert_sample "$tmp/out"
   rc=0
   "${mpirun[@]}" -np "$np" "${vg[@]}" "$BEN_PREP" verify "$tmp/out" \
