@@ -991,15 +991,12 @@ static int lock_output(struct coordinator *co)
     fl.l_whence = SEEK_SET;
     if (fcntl(fd, F_SETLK, &fl) != 0) {
         int err = errno;
-        struct flock who;
-        memset(&who, 0, sizeof who);
-        who.l_type = F_WRLCK;
-        who.l_whence = SEEK_SET;
-        char pid[64] = "";
-        if (fcntl(fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK &&
-            who.l_pid > 0)
-            snprintf(pid, sizeof pid, " (process %ld)", (long)who.l_pid);
         if (err == EACCES || err == EAGAIN) {
+            /* Who holds it, where the file system can say. */
+            char pid[64] = "";
+            if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK &&
+                fl.l_pid > 0)
+                snprintf(pid, sizeof pid, " (process %ld)", (long)fl.l_pid);
             close(fd);
             BP_ERROR("%s: another ben-prep run%s is writing into this folder "
                      "(it holds %s); wait for it to end, or stop it, first",
