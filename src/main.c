@@ -1,6 +1,12 @@
-/* ben-prep: MPI up, parse, run, MPI down, exit with the agreed status. */
+/*
+ * main.c - the ben-prep program: options first (--help, --version and usage
+ * errors answer without starting MPI), then MPI up, the signal handlers,
+ * the run or the verifier, MPI down, and the agreed exit status.
+ */
 #include <mpi.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -11,6 +17,22 @@
 #include "benprep/run.h"
 #include "benprep/status.h"
 #include "benprep/verify.h"
+#include "common/stop.h"
+
+/* This process's rank as the launcher announces it before MPI starts
+ * (mpirun, srun, other PMI launchers), so that only rank 0 prints help and
+ * usage errors; 0 when started alone. */
+static int launcher_rank(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK",
+                                       "PMI_RANK", "SLURM_PROCID"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return atoi(v);
+    }
+    return 0;
+}
 
 /* Whether the converter's parser stopped at --help (not --version). */
 static int asked_for_help(int argc, char **argv)
@@ -24,6 +46,43 @@ static int asked_for_help(int argc, char **argv)
     return 0;
 }
 
+/* SIGTERM, SIGINT and SIGUSR1 (SLURM's usual warning before a time limit)
+ * ask the run to stop cleanly: the library reads the flag. */
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = bp_stop_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+static int start_mpi(int *argc, char ***argv, int *rank)
+{
+    if (MPI_Init(argc, argv) != MPI_SUCCESS) {
+        fprintf(stderr, "ben-prep: cannot start MPI\n");
+        return -1;
+    }
+    MPI_Comm_rank(MPI_COMM_WORLD, rank);
+    install_stop_handlers();
+    return 0;
+}
+
+static int verify_main(int argc, char **argv)
+{
+    int rank = 0;
+    if (start_mpi(&argc, &argv, &rank) != 0)
+        return 1;
+    int code = bp_verify_main(argc - 1, argv + 1, MPI_COMM_WORLD);
+    if (code < 0)
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    fflush(stdout);
+    MPI_Finalize();
+    return code;
+}
+
 int main(int argc, char **argv)
 {
 #ifdef __GLIBC__
@@ -33,41 +92,35 @@ int main(int argc, char **argv)
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 128 << 20);
 #endif
-    if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
-        fprintf(stderr, "ben-prep: cannot start MPI\n");
-        return 1;
-    }
-    int rank = 0;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-
     /* "ben-prep verify OUT ...": the verifier parses its own options. */
-    if (argc > 1 && strcmp(argv[1], "verify") == 0) {
-        int code = bp_verify_main(argc - 1, argv + 1, MPI_COMM_WORLD);
-        if (code < 0)
-            MPI_Abort(MPI_COMM_WORLD, 1);
-        fflush(stdout);
-        MPI_Finalize();
-        return code;
-    }
+    if (argc > 1 && strcmp(argv[1], "verify") == 0)
+        return verify_main(argc, argv);
 
-    /* Every rank parses the same command line; only rank 0 prints. */
+    /* Every process parses the same command line; only rank 0 prints. */
+    int printer = launcher_rank() == 0;
     struct bp_config cfg;
     enum bp_cli_result cli = bp_cli_parse(argc, argv, &cfg,
-                                          rank == 0 ? stdout : NULL,
-                                          rank == 0 ? stderr : NULL);
-    int exit_code = cli == BP_CLI_USAGE ? 2 : 0;
-    if (cli == BP_CLI_EXIT && rank == 0 && asked_for_help(argc, argv))
-        printf("\nTo check an output: ben-prep verify OUT [options] (see "
-               "ben-prep verify --help)\n");
-    if (cli == BP_CLI_RUN) {
-        int level = BP_LOG_INFO + cfg.verbosity;
-        bp_log_setup(rank, level < BP_LOG_ERROR ? BP_LOG_ERROR : level);
-        int status = bp_run(&cfg, MPI_COMM_WORLD);
-        exit_code = bp_status_exit_code(status);
-        bp_config_free(&cfg);
-        if (status == BP_MPI)
-            MPI_Abort(MPI_COMM_WORLD, exit_code);
+                                          printer ? stdout : NULL,
+                                          printer ? stderr : NULL);
+    if (cli != BP_CLI_RUN) {
+        if (cli == BP_CLI_EXIT && printer && asked_for_help(argc, argv))
+            printf("\nTo check an output: ben-prep verify OUT [options] (see "
+                   "ben-prep verify --help)\n");
+        return cli == BP_CLI_USAGE ? 2 : 0;
     }
+
+    int rank = 0;
+    if (start_mpi(&argc, &argv, &rank) != 0) {
+        bp_config_free(&cfg);
+        return 1;
+    }
+    int level = BP_LOG_INFO + cfg.verbosity;
+    bp_log_setup(rank, level < BP_LOG_ERROR ? BP_LOG_ERROR : level);
+    int status = bp_run(&cfg, MPI_COMM_WORLD);
+    int exit_code = bp_status_exit_code(status);
+    bp_config_free(&cfg);
+    if (status == BP_MPI)
+        MPI_Abort(MPI_COMM_WORLD, exit_code);
     fflush(stdout);
     MPI_Finalize();
     return exit_code;

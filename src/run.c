@@ -38,6 +38,12 @@
 #include "benprep/stats.h"
 #include "benprep/status.h"
 #include "benprep/tfrecord.h"
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/fsutil.h"
+#include "common/jsonutil.h"
+#include "common/mpiwait.h"
+#include "common/stop.h"
 
 #define TAG_REQUEST 1
 #define TAG_REPLY 2
@@ -51,22 +57,11 @@ enum { WORK_VERIFY = 1, WORK_PUBLISH = 2 };
 #define RECEIVE_INTERRUPTED (-1)
 #define RECEIVE_TIMEOUT (-2)
 
-static double now(void);
-
 /* Abort requests from rank 0 are looked for once per this many patches. */
 #define ABORT_CHECK_EVERY 4
 
 /* The shard writer's buffer: large writes, room for many records. */
 #define SHARD_BUFFER_BYTES (8u << 20)
-
-/* Set by SIGTERM, SIGINT or SIGUSR1 (SLURM's usual warning before a time
- * limit): stop handing out and converting work. */
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-    stop_signal = sig;
-}
 
 struct result_head {
     int32_t chunk;  /* plan index of the chunk, -1 for none */
@@ -97,56 +92,10 @@ struct work_head {
 /* A result message starts with the head and the chunk's statistics. */
 #define RESULT_FIXED (sizeof(struct result_head) + sizeof(struct bp_stats))
 
-struct buffer {
-    char *data;
-    size_t len, cap;
-};
-
-static int buffer_reserve(struct buffer *b, size_t n)
-{
-    if (b->cap - b->len >= n)
-        return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap - b->len < n)
-        cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p)
-        return -1;
-    b->data = p;
-    b->cap = cap;
-    return 0;
-}
-
-/* Append n bytes; the caller reserved room. */
-static void buffer_put(struct buffer *b, const void *p, size_t n)
-{
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-}
-
-static void nap(long *ns)
-{
-    *ns = *ns < 1000000 ? *ns + 20000 : 1000000;
-    struct timespec ts = {0, *ns};
-    nanosleep(&ts, NULL);
-}
-
-int bp_mpi_wait(MPI_Request *req, MPI_Status *status)
-{
-    long ns = 0;
-    for (;;) {
-        int done = 0;
-        int rc = MPI_Test(req, &done, status ? status : MPI_STATUS_IGNORE);
-        if (rc != MPI_SUCCESS || done)
-            return rc;
-        nap(&ns);
-    }
-}
-
 /* Receive the next message from source with tag into buf, sleeping while
  * none is there. With interruptible set, returns RECEIVE_INTERRUPTED when a
  * stop signal arrives first. */
-static int receive(MPI_Comm comm, int source, int tag, struct buffer *buf,
+static int receive(MPI_Comm comm, int source, int tag, struct bp_buf *buf,
                    int *from, int interruptible, double deadline)
 {
     long ns = 0;
@@ -161,7 +110,7 @@ static int receive(MPI_Comm comm, int source, int tag, struct buffer *buf,
             int count = 0;
             MPI_Get_count(&st, MPI_BYTE, &count);
             buf->len = 0;
-            if (buffer_reserve(buf, (size_t)count) != 0) {
+            if (bp_buf_reserve(buf, (size_t)count) != 0) {
                 BP_ERROR("out of memory for a %d-byte message", count);
                 return MPI_ERR_NO_MEM;
             }
@@ -171,11 +120,11 @@ static int receive(MPI_Comm comm, int source, int tag, struct buffer *buf,
                 *from = st.MPI_SOURCE;
             return rc;
         }
-        if (interruptible && stop_signal)
+        if (interruptible && bp_stop_signal)
             return RECEIVE_INTERRUPTED;
-        if (deadline > 0 && now() >= deadline)
+        if (deadline > 0 && bp_now() >= deadline)
             return RECEIVE_TIMEOUT;
-        nap(&ns);
+        bp_nap(&ns);
     }
 }
 
@@ -192,8 +141,8 @@ struct worker {
     struct bp_reader *reader;
     struct bp_shard *shard;
     struct bp_record record;
-    struct buffer msg;    /* the work message being done */
-    struct buffer result; /* the result of the last chunk */
+    struct bp_buf msg;    /* the work message being done */
+    struct bp_buf result; /* the result of the last chunk */
     int pending;          /* a closed shard waits for publishing */
 };
 
@@ -210,7 +159,7 @@ static int worker_init(struct worker *w, const struct bp_config *cfg,
     if (w->reader)
         bp_reader_use_gdal_only(w->reader, cfg->gdal_only);
     if (!w->reader || !w->shard ||
-        buffer_reserve(&w->result, RESULT_FIXED) != 0) {
+        bp_buf_reserve(&w->result, RESULT_FIXED) != 0) {
         BP_ERROR("out of memory setting up the patch reader");
         return BP_NOMEM;
     }
@@ -250,11 +199,11 @@ static int abort_requested(struct worker *w)
 static int add_skip(struct worker *w, uint32_t row, const struct bp_failure *why)
 {
     size_t need = 4 + strlen(why->file) + 1 + strlen(why->reason) + 1;
-    if (buffer_reserve(&w->result, need) != 0)
+    if (bp_buf_reserve(&w->result, need) != 0)
         return -1;
-    buffer_put(&w->result, &row, 4);
-    buffer_put(&w->result, why->file, strlen(why->file) + 1);
-    buffer_put(&w->result, why->reason, strlen(why->reason) + 1);
+    bp_buf_add(&w->result, &row, 4);
+    bp_buf_add(&w->result, why->file, strlen(why->file) + 1);
+    bp_buf_add(&w->result, why->reason, strlen(why->reason) + 1);
     result_of(w)->nskips++;
     return 0;
 }
@@ -309,7 +258,7 @@ static void convert_chunk(struct worker *w)
         const char *s1 = s2 + strlen(s2) + 1;
         p = s1 + strlen(s1) + 1;
 
-        if (stop_signal) {
+        if (bp_stop_signal) {
             res->status = BP_INTERRUPTED;
             goto fail;
         }
@@ -453,7 +402,7 @@ struct coordinator {
     struct bp_skip *skips;
     size_t nskips, skips_cap;
     struct bp_journal *journal;
-    struct buffer work;
+    struct bp_buf work;
     int complete;  /* --resume found a finished output: nothing to do */
     int s2_only;   /* one-column split files: S2-only records */
     struct bp_split *excl; /* --exclude lists */
@@ -471,36 +420,13 @@ struct coordinator {
     int lock_created;              /* this run made the lock file */
 };
 
-/* CPU time (user + system) this process has used, in seconds. */
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        return 0;
-    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
-           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void hms(double seconds, char *buf, size_t size)
-{
-    long t = seconds < 0 ? 0 : (long)(seconds + 0.5);
-    snprintf(buf, size, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-}
-
 /* Rank 0: a progress line when one is due. rows_in_flight counts rows of a
  * chunk rank 0 is converting itself. */
 static void progress_tick(struct coordinator *co, uint64_t rows_in_flight)
 {
     if (co->cfg->progress_seconds == 0)
         return;
-    double t = now();
+    double t = bp_now();
     if (t < co->next_progress)
         return;
     co->next_progress = t + co->cfg->progress_seconds;
@@ -509,9 +435,9 @@ static void progress_tick(struct coordinator *co, uint64_t rows_in_flight)
     uint64_t done = co->done_rows + co->kept_rows + rows_in_flight;
     double rate = elapsed > 0 ? (double)(co->done_rows + rows_in_flight) / elapsed : 0;
     char el[32], left[32] = "?";
-    hms(elapsed, el, sizeof el);
+    bp_hms(elapsed, el, sizeof el);
     if (rate > 0)
-        hms((double)(total - done) / rate, left, sizeof left);
+        bp_hms((double)(total - done) / rate, left, sizeof left);
     BP_INFO("progress: %llu/%llu patches (%.1f%%), %.0f patches/s, %.1f MB/s "
             "written, elapsed %s, left %s",
             (unsigned long long)done, (unsigned long long)total,
@@ -579,7 +505,7 @@ static int chunk_name(const struct coordinator *co, size_t c, char *buf,
 }
 
 /* Pack chunk c as a work message into b. */
-static int pack_work(struct coordinator *co, struct buffer *b, size_t c)
+static int pack_work(struct coordinator *co, struct bp_buf *b, size_t c)
 {
     const struct bp_chunk *ch = &co->plan.chunks[c];
     const struct bp_split *s = &co->splits[ch->split];
@@ -605,27 +531,20 @@ static int pack_work(struct coordinator *co, struct buffer *b, size_t c)
     for (uint64_t r = ch->first; r < ch->first + ch->count; r++)
         need += 4 + strlen(bp_row_s2(s, r)) + strlen(bp_row_s1(s, r)) + 2;
     b->len = 0;
-    if (buffer_reserve(b, need) != 0) {
+    if (bp_buf_reserve(b, need) != 0) {
         BP_ERROR("out of memory packing a chunk of %u rows", ch->count);
         return BP_NOMEM;
     }
-    buffer_put(b, &head, sizeof head);
-    buffer_put(b, name, head.name_len);
-    buffer_put(b, s->path, head.csv_len);
+    bp_buf_add(b, &head, sizeof head);
+    bp_buf_add(b, name, head.name_len);
+    bp_buf_add(b, s->path, head.csv_len);
     for (uint64_t r = ch->first; r < ch->first + ch->count; r++) {
         const char *s2 = bp_row_s2(s, r), *s1 = bp_row_s1(s, r);
-        buffer_put(b, &s->rows[r].line, 4);
-        buffer_put(b, s2, strlen(s2) + 1);
-        buffer_put(b, s1, strlen(s1) + 1);
+        bp_buf_add(b, &s->rows[r].line, 4);
+        bp_buf_add(b, s2, strlen(s2) + 1);
+        bp_buf_add(b, s1, strlen(s1) + 1);
     }
     return BP_OK;
-}
-
-static json_object *hex32(uint32_t v)
-{
-    char buf[9];
-    snprintf(buf, sizeof buf, "%08x", v);
-    return json_object_new_string(buf);
 }
 
 /* Take in a worker's result message: figures, skips, journal line. Returns
@@ -666,10 +585,10 @@ static int take_result(struct coordinator *co, const char *msg, size_t len)
     json_object_object_add(e, "shard", json_object_new_string(name));
     json_object_object_add(e, "records", json_object_new_int64((int64_t)h.records));
     json_object_object_add(e, "bytes", json_object_new_int64((int64_t)h.bytes));
-    json_object_object_add(e, "crc32c", hex32(h.crc32c));
+    json_object_object_add(e, "crc32c", bp_json_hex32(h.crc32c));
     if (co->cfg->index) {
         json_object_object_add(e, "index_bytes", json_object_new_int64((int64_t)h.index_bytes));
-        json_object_object_add(e, "index_crc32c", hex32(h.index_crc32c));
+        json_object_object_add(e, "index_crc32c", bp_json_hex32(h.index_crc32c));
     }
     json_object *skipped = json_object_new_array();
     memcpy(&co->chunk_stats[c], msg + sizeof h, sizeof(struct bp_stats));
@@ -718,7 +637,7 @@ static int convert_alone(struct coordinator *co, MPI_Comm comm)
     int status = worker_init(&w, co->cfg, comm, 0);
     w.alone = co;
     for (size_t c = 0; status == BP_OK && c < co->plan.nchunks; c++) {
-        if (stop_signal) {
+        if (bp_stop_signal) {
             status = BP_INTERRUPTED;
             break;
         }
@@ -747,7 +666,7 @@ static int serve(struct coordinator *co, MPI_Comm comm)
     int stopped = 0, nworkers = nranks - 1;
     int32_t *busy = malloc(sizeof *busy * (size_t)nranks);
     MPI_Request *aborts = malloc(sizeof *aborts * (size_t)nranks);
-    struct buffer in = {0};
+    struct bp_buf in = {0};
     if (!busy || !aborts) {
         /* Cannot even track the workers: MPI_Abort in main is all left. */
         free(busy);
@@ -781,7 +700,7 @@ static int serve(struct coordinator *co, MPI_Comm comm)
             if (chunk_status != BP_ABORTED)
                 status = worse(status, chunk_status);
         }
-        if (stop_signal)
+        if (bp_stop_signal)
             status = worse(status, BP_INTERRUPTED);
         while (status == BP_OK && next < co->plan.nchunks &&
                co->journaled[next] && co->results[next].records == 0)
@@ -828,96 +747,6 @@ static int serve(struct coordinator *co, MPI_Comm comm)
     return status;
 }
 
-/* mkdir -p: create dir and any missing parents. */
-static int make_dirs(const char *dir)
-{
-    char path[4096];
-    int n = snprintf(path, sizeof path, "%s", dir);
-    if (n < 0 || (size_t)n >= sizeof path) {
-        BP_ERROR("%s: output path too long", dir);
-        return BP_OUTPUT;
-    }
-    for (char *p = path + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-            BP_ERROR("%s: cannot create the output folder: %s", path,
-                     strerror(errno));
-            return BP_OUTPUT;
-        }
-        *p = c;
-        if (c == '\0')
-            break;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        BP_ERROR("%s: cannot create the output folder: %s", dir,
-                 errno ? strerror(errno) : "not a folder");
-        return BP_OUTPUT;
-    }
-    if (access(dir, W_OK | X_OK) != 0) {
-        BP_ERROR("%s: output folder is not writable: %s", dir, strerror(errno));
-        return BP_OUTPUT;
-    }
-    return BP_OK;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-/* Is n the name of a shard or index file ben-prep writes:
- * "<split>-NNNNN-of-NNNNN.tfrecord" with ".zlib" or ".gz" after it for
- * compressed shards, ".idx" after it for index files? */
-static int is_shard_name(const char *n)
-{
-    const char *t = strstr(n, ".tfrecord");
-    if (!t || t == n)
-        return 0;
-    const char *rest = t + strlen(".tfrecord");
-    if (*rest && strcmp(rest, ".zlib") != 0 && strcmp(rest, ".gz") != 0 &&
-        strcmp(rest, ".idx") != 0)
-        return 0;
-    /* Back over "-NNNNN-of-NNNNN": two runs of at least five digits. */
-    const char *p = t;
-    for (int run = 0; run < 2; run++) {
-        size_t digits = 0;
-        while (p > n && p[-1] >= '0' && p[-1] <= '9') {
-            p--;
-            digits++;
-        }
-        if (digits < 5)
-            return 0;
-        const char *sep = run == 0 ? "-of-" : "-";
-        size_t len = strlen(sep);
-        if ((size_t)(p - n) < len + (run == 1) ||
-            strncmp(p - len, sep, len) != 0)
-            return 0;
-        p -= len;
-    }
-    return 1;
-}
-
-/* Is n a temporary file of ours: ".<shard or index>.tmp",
- * ".manifest.json.tmp" or ".ben-prep.journal.tmp"? */
-static int is_our_tmp(const char *n)
-{
-    size_t len = strlen(n);
-    if (n[0] != '.' || !ends_with(n, ".tmp"))
-        return 0;
-    char inner[256];
-    if (len - 5 >= sizeof inner)
-        return 0;
-    memcpy(inner, n + 1, len - 5);
-    inner[len - 5] = '\0';
-    return is_shard_name(inner) || strcmp(inner, BP_MANIFEST_NAME) == 0 ||
-           strcmp(inner, BP_JOURNAL_NAME) == 0;
-}
-
 /* What an output folder holds of earlier runs. SCAN_LOOK only looks;
  * SCAN_TMP deletes our temporary files (no run can be using them while we
  * hold the folder's lock); SCAN_ALL deletes everything of ours (--force). */
@@ -943,8 +772,8 @@ static int scan_output(const char *dir, enum scan_mode mode,
         const char *n = ent->d_name;
         int is_manifest = strcmp(n, BP_MANIFEST_NAME) == 0;
         int is_journal = strcmp(n, BP_JOURNAL_NAME) == 0;
-        int is_shard = is_shard_name(n);
-        int is_tmp = is_our_tmp(n);
+        int is_shard = bp_is_shard_name(n);
+        int is_tmp = bp_is_own_tmp(n);
         if (!is_manifest && !is_journal && !is_shard && !is_tmp)
             continue;
         e->manifest |= is_manifest;
@@ -1097,7 +926,18 @@ static int prepare_output(struct coordinator *co)
 {
     const struct bp_config *cfg = co->cfg;
     struct earlier e;
-    int status = make_dirs(cfg->out_dir);
+    char failed[4096];
+    int err = bp_mkdir_p(cfg->out_dir, failed, sizeof failed);
+    int status = BP_OK;
+    if (err) {
+        BP_ERROR("%s: cannot create the output folder: %s", failed,
+                 strerror(err));
+        status = BP_OUTPUT;
+    } else if (access(cfg->out_dir, W_OK | X_OK) != 0) {
+        BP_ERROR("%s: output folder is not writable: %s", cfg->out_dir,
+                 strerror(errno));
+        status = BP_OUTPUT;
+    }
     if (status == BP_OK)
         status = lock_output(co);
     if (status == BP_OK)
@@ -1362,7 +1202,7 @@ static void report_splits(const struct coordinator *co)
 static int finish(struct coordinator *co, int status)
 {
     const struct bp_config *cfg = co->cfg;
-    double seconds = now() - co->t0;
+    double seconds = bp_now() - co->t0;
     if (status == BP_OK) {
         if (co->nskips)
             qsort(co->skips, co->nskips, sizeof *co->skips, skip_order);
@@ -1394,7 +1234,7 @@ static int finish(struct coordinator *co, int status)
             bytes += co->results[c].bytes;
             shards += co->results[c].records > 0;
         }
-        double cpu = cpu_seconds() - co->cpu0;
+        double cpu = bp_cpu_seconds() - co->cpu0;
         BP_INFO("summary: %llu records, %zu shards, %llu bytes, %.1f s, %.0f "
                 "patches/s, %zu skipped; rank 0 used %.2f s of CPU (%.1f%% "
                 "of the run)",
@@ -1414,9 +1254,9 @@ static int finish(struct coordinator *co, int status)
         for (size_t c = 0; c < co->plan.nchunks; c++)
             finished += co->results[c].status == BP_OK;
         char by[64];
-        if (stop_signal)
-            snprintf(by, sizeof by, "signal %d (%s)", (int)stop_signal,
-                     strsignal(stop_signal));
+        if (bp_stop_signal)
+            snprintf(by, sizeof by, "signal %d (%s)", (int)bp_stop_signal,
+                     strsignal(bp_stop_signal));
         else
             snprintf(by, sizeof by, "a signal to a worker rank");
         BP_ERROR("interrupted by %s: %zu of %zu shards finished and "
@@ -1428,27 +1268,6 @@ static int finish(struct coordinator *co, int status)
     return status;
 }
 
-/* Collective: every rank learns rank 0's value of *v. */
-static int share(int *v, MPI_Comm comm)
-{
-    MPI_Request req;
-    int rc = MPI_Ibcast(v, 1, MPI_INT, 0, comm, &req);
-    if (rc == MPI_SUCCESS)
-        rc = bp_mpi_wait(&req, MPI_STATUS_IGNORE);
-    return rc == MPI_SUCCESS ? BP_OK : BP_MPI;
-}
-
-/* Collective: the status that takes precedence over all ranks'. */
-static int agree(int status, MPI_Comm comm)
-{
-    int worst = status;
-    MPI_Request req;
-    int rc = MPI_Iallreduce(&status, &worst, 1, MPI_INT, MPI_MAX, comm, &req);
-    if (rc == MPI_SUCCESS)
-        rc = bp_mpi_wait(&req, MPI_STATUS_IGNORE);
-    return rc == MPI_SUCCESS ? worst : BP_MPI;
-}
-
 int bp_run(const struct bp_config *cfg, MPI_Comm comm)
 {
     int rank, nranks;
@@ -1456,22 +1275,13 @@ int bp_run(const struct bp_config *cfg, MPI_Comm comm)
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
 
-    struct sigaction sa, old_term, old_int, old_usr1;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    stop_signal = 0;
-    sigaction(SIGTERM, &sa, &old_term);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGUSR1, &sa, &old_usr1);
-
     struct coordinator co;
     memset(&co, 0, sizeof co);
     co.cfg = cfg;
     co.lock_fd = -1;
     co.nranks = nranks;
-    co.t0 = now();
-    co.cpu0 = cpu_seconds();
+    co.t0 = bp_now();
+    co.cpu0 = bp_cpu_seconds();
     co.next_progress = co.t0 + cfg->progress_seconds;
     co.started = time(NULL);
     int status = BP_OK;
@@ -1493,7 +1303,7 @@ int bp_run(const struct bp_config *cfg, MPI_Comm comm)
     }
     /* Workers learn whether to start: -1 means "nothing to do". */
     int go = status == BP_OK && (co.complete || cfg->dry_run) ? -1 : status;
-    if (share(&go, comm) != BP_OK)
+    if (bp_mpi_share(&go, sizeof go, comm) != BP_OK)
         status = BP_MPI;
     else if (rank != 0)
         status = go < 0 ? BP_OK : go;
@@ -1509,7 +1319,7 @@ int bp_run(const struct bp_config *cfg, MPI_Comm comm)
 out:;
     int journaled = co.journal != NULL; /* the output folder was prepared */
     coordinator_free(&co);
-    status = agree(status, comm);
+    status = bp_mpi_agree(status, comm);
     if (rank == 0 && status != BP_OK && status != BP_SKIPPED &&
         status != BP_USAGE && status != BP_INTERRUPTED) {
         if (cfg->dry_run)
@@ -1523,8 +1333,5 @@ out:;
             BP_ERROR("failed: %s; no manifest was written",
                      bp_strstatus(status));
     }
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGUSR1, &old_usr1, NULL);
     return status;
 }

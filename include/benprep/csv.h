@@ -19,8 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The longest patch name accepted (a file name component). */
-#define BP_NAME_MAX 255
+#include "benprep/names.h"
 
 struct bp_row {
     uint64_t s2;   /* offset of the S2 name in the split's text */
@@ -39,10 +38,6 @@ struct bp_split {
     int columns;         /* 2: MM rows "S2name,S1name"; 1: S2-only rows;
                             0: no rows */
 };
-
-/* Why a patch name is unusable as a folder name under an archive root
- * ("contains '/'", ...), or NULL when it is fine. */
-const char *bp_name_problem(const char *name, size_t len);
 
 /* The split name of a CSV path into buf: "a/b/train.csv" -> "train".
  * Returns 0, or -1 when it would be empty or longer than size - 1. */

@@ -19,12 +19,9 @@
 
 #include "benprep/config.h"
 #include "benprep/csv.h"
+#include "benprep/names.h"
 #include "benprep/plan.h"
 
-#define BP_JOURNAL_NAME "ben-prep.journal"
-/* Rank 0 holds a POSIX lock on this file in the output folder while a run
- * writes there. */
-#define BP_LOCK_NAME ".ben-prep.lock"
 
 /* The identity of a run: what must be equal for --resume to continue it.
  * A new json-c object; the caller puts it. */

@@ -18,14 +18,16 @@ enum bp_log_level {
     BP_LOG_DEBUG = 3
 };
 
+/* printf-style format checking for functions of the project. */
+#define BP_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+
 extern int bp_log_threshold;
 
 /* Set the rank shown in the prefix and the most verbose level printed. */
 void bp_log_setup(int rank, int threshold);
 
 /* Format and print one line; use BP_LOG, which checks the level first. */
-void bp_log_emit(int level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void bp_log_emit(int level, const char *fmt, ...) BP_PRINTF(2, 3);
 
 #define BP_LOG(level, ...)                                                    \
     do {                                                                      \

@@ -19,10 +19,10 @@
 
 #include "benprep/config.h"
 #include "benprep/csv.h"
+#include "benprep/names.h"
 #include "benprep/plan.h"
 #include "benprep/stats.h"
 
-#define BP_MANIFEST_NAME "manifest.json"
 
 /* What became of one chunk of the plan. */
 struct bp_chunk_result {
@@ -56,10 +56,5 @@ int bp_manifest_write(const struct bp_config *cfg,
                       const struct bp_stats *chunk_stats,
                       const struct bp_skip *skips, size_t nskips,
                       const struct bp_run_facts *facts);
-
-/* Write text to dir/name through dir/.name.tmp + fsync + rename + fsync of
- * dir. Returns BP_OK or BP_OUTPUT (logged). */
-int bp_write_file_atomic(const char *dir, const char *name, const char *text,
-                         size_t len);
 
 #endif

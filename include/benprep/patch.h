@@ -74,8 +74,4 @@ void bp_reader_use_gdal_only(struct bp_reader *r, int on);
 /* Destroy a reader; accepts NULL. */
 void bp_reader_free(struct bp_reader *r);
 
-/* Prepare GDAL for in-memory decoding (drivers, no sidecar probing). Safe to
- * call more than once. */
-void bp_gdal_setup(void);
-
 #endif

@@ -63,12 +63,4 @@ int bp_plan_exclude(struct bp_split *splits, size_t nsplits,
                     const struct bp_split *lists, size_t nlists,
                     uint64_t *removed);
 
-/* The shard file name of a chunk into buf. Returns 0, or -1 if too long. */
-int bp_shard_filename(char *buf, size_t size, const char *split,
-                      uint32_t index, uint32_t of);
-
-/* The same with a suffix after ".tfrecord" (".gz" for compressed shards). */
-int bp_shard_filename_ext(char *buf, size_t size, const char *split,
-                          uint32_t index, uint32_t of, const char *suffix);
-
 #endif

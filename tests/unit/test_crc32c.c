@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crc32c.h"
+#include "common/crc32c.h"
 #include "unit_util.h"
 
 /* A small deterministic generator (xorshift64*), so failures reproduce. */

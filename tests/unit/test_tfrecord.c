@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "benprep/tfrecord.h"
-#include "crc32c.h"
+#include "common/crc32c.h"
 #include "unit_util.h"
 
 static const char *const vector_payload = "0a0c0a0a0a016b12051a030a0105";

@@ -13,7 +13,7 @@
 #include <gdal.h>
 
 #include "benprep/patch.h"
-#include "tiff.h"
+#include "convert/tiff.h"
 #include "unit_util.h"
 
 #define SAMPLE BENPREP_SHARED_DATA "/bigearthnet-v1-sample"

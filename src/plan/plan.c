@@ -43,25 +43,6 @@ void bp_plan_free(struct bp_plan *plan)
     memset(plan, 0, sizeof *plan);
 }
 
-int bp_shard_filename(char *buf, size_t size, const char *split,
-                      uint32_t index, uint32_t of)
-{
-    return bp_shard_filename_ext(buf, size, split, index, of, "");
-}
-
-int bp_shard_filename_ext(char *buf, size_t size, const char *split,
-                          uint32_t index, uint32_t of, const char *suffix)
-{
-    /* Both numbers as wide as the count, at least 5 digits, so names sort
-     * in row order even past 99999 shards. */
-    int width = snprintf(NULL, 0, "%u", of);
-    if (width < 5)
-        width = 5;
-    int n = snprintf(buf, size, "%s-%0*u-of-%0*u.tfrecord%s", split, width,
-                     index, width, of, suffix);
-    return n < 0 || (size_t)n >= size ? -1 : 0;
-}
-
 /* FNV-1a: names are short, so a simple hash is fast enough. */
 static uint64_t hash_name(const char *s)
 {

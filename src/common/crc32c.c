@@ -1,5 +1,5 @@
 /* CRC-32C: hardware instruction where present, slicing-by-8 elsewhere. */
-#include "crc32c.h"
+#include "common/crc32c.h"
 
 #include <string.h>
 

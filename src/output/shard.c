@@ -13,8 +13,8 @@
 #include "benprep/log.h"
 #include "benprep/status.h"
 #include "benprep/tfrecord.h"
-#include "crc32c.h"
-#include "fileio.h"
+#include "common/crc32c.h"
+#include "common/fsutil.h"
 
 /* Output buffer of the compressor. */
 #define ZBUF_BYTES (1u << 20)

@@ -10,34 +10,10 @@
 
 #include "benprep/log.h"
 #include "benprep/status.h"
-#include "crc32c.h"
+#include "common/crc32c.h"
 
 /* Errors reported per file before the rest are only counted. */
 #define MAX_REPORTED 20
-
-const char *bp_name_problem(const char *name, size_t len)
-{
-    if (len == 0)
-        return "empty patch name";
-    if (len > BP_NAME_MAX)
-        return "patch name longer than 255 bytes";
-    if (len == 1 && name[0] == '.')
-        return "patch name is '.'";
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c < 0x20 || c == 0x7f)
-            return "patch name contains a control character";
-        if (c == '/')
-            return "patch name contains '/'";
-        if (c == '.' && i + 1 < len && name[i + 1] == '.')
-            return "patch name contains '..'";
-        if (c == 0xEF && i + 2 < len && (unsigned char)name[i + 1] == 0xBB &&
-            (unsigned char)name[i + 2] == 0xBF)
-            return "patch name contains a UTF-8 byte order mark (files "
-                   "joined with cat?)";
-    }
-    return NULL;
-}
 
 int bp_split_name(const char *path, char *buf, size_t size)
 {

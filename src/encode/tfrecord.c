@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "crc32c.h"
+#include "common/crc32c.h"
 
 static void put_le32(uint8_t *p, uint32_t v)
 {

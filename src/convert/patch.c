@@ -17,8 +17,9 @@
 
 #include "benprep/log.h"
 #include "benprep/status.h"
-#include "fileio.h"
-#include "tiff.h"
+#include "common/fsutil.h"
+#include "common/gdalutil.h"
+#include "convert/tiff.h"
 
 const char *const bp_s2_band_names[BP_S2_BANDS] = {
     "B01", "B02", "B03", "B04", "B05", "B06",
@@ -47,28 +48,6 @@ struct bp_reader {
     int json_has_19;  /* the key is present... */
     int json_19_same; /* ...with exactly the pair's 19-class names */
 };
-
-static void gdal_error_handler(CPLErr cls, CPLErrorNum num, const char *msg)
-{
-    (void)num;
-    /* Failures are reported with their file by the caller; GDAL's own
-     * words are only shown when debugging. */
-    BP_DEBUG("GDAL %s: %s", cls >= CE_Failure ? "error" : "note", msg);
-}
-
-void bp_gdal_setup(void)
-{
-    static int done;
-    if (done)
-        return;
-    done = 1;
-    GDALRegister_GTiff();
-    /* No .aux.xml, .ovr, .msk or world files: nothing but the bytes read. */
-    CPLSetConfigOption("GDAL_PAM_ENABLED", "NO");
-    CPLSetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
-    CPLSetConfigOption("GTIFF_IGNORE_READ_ERRORS", "NO");
-    CPLSetErrorHandler(gdal_error_handler);
-}
 
 struct bp_reader *bp_reader_new(const char *root_s1, const char *root_s2)
 {
@@ -132,28 +111,11 @@ static int fail(struct bp_failure *why, const char *file, const char *fmt,
     return BP_INPUT;
 }
 
-/* GDAL's last error message, with this reader's /vsimem/ name (an internal
- * address that differs from run to run) replaced by the file's own name. */
+/* GDAL's last error message, naming the file instead of the memory file. */
 static const char *gdal_message(struct bp_reader *r)
 {
-    const char *m = CPLGetLastErrorMsg();
-    if (!m[0])
-        return "unknown error";
-    const char *slash = strrchr(r->path, '/');
-    const char *base = slash ? slash + 1 : r->path;
-    size_t vlen = strlen(r->vsi_name), n = 0;
-    while (*m && n + 1 < sizeof r->message) {
-        if (strncmp(m, r->vsi_name, vlen) == 0) {
-            n += (size_t)snprintf(r->message + n, sizeof r->message - n, "%s",
-                                  base);
-            n = n < sizeof r->message ? n : sizeof r->message - 1;
-            m += vlen;
-        } else {
-            r->message[n++] = *m++;
-        }
-    }
-    r->message[n] = '\0';
-    return r->message;
+    return bp_gdal_message(r->message, sizeof r->message, r->vsi_name,
+                           r->path);
 }
 
 /* Read the file at r->path whole into r->file: open, read, read (end),

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "pbwire.h"
+#include "encode/pbwire.h"
 
 /*
  * Example  { Features features = 1; }

@@ -12,56 +12,8 @@
 #include "benprep/log.h"
 #include "benprep/patch.h"
 #include "benprep/status.h"
-#include "fileio.h"
-
-int bp_write_file_atomic(const char *dir, const char *name, const char *text,
-                         size_t len)
-{
-    char tmp[4096], final[4096];
-    int n1 = snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
-    int n2 = snprintf(final, sizeof final, "%s/%s", dir, name);
-    if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof tmp ||
-        (size_t)n2 >= sizeof final) {
-        BP_ERROR("%s/%s: path too long", dir, name);
-        return BP_OUTPUT;
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        BP_ERROR("%s: cannot create: %s", tmp, strerror(errno));
-        return BP_OUTPUT;
-    }
-    if (bp_write_all(fd, text, len) != 0 || fsync(fd) != 0) {
-        BP_ERROR("%s: write failed: %s", tmp, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        return BP_OUTPUT;
-    }
-    if (close(fd) != 0) {
-        BP_ERROR("%s: close failed: %s", tmp, strerror(errno));
-        unlink(tmp);
-        return BP_OUTPUT;
-    }
-    if (rename(tmp, final) != 0) {
-        BP_ERROR("%s: cannot rename to %s: %s", tmp, final, strerror(errno));
-        unlink(tmp);
-        return BP_OUTPUT;
-    }
-    /* Make the rename itself durable. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        if (fsync(dfd) != 0 && errno != EINVAL)
-            BP_WARN("%s: fsync of the folder failed: %s", dir, strerror(errno));
-        close(dfd);
-    }
-    return BP_OK;
-}
-
-static json_object *hex32(uint32_t v)
-{
-    char buf[9];
-    snprintf(buf, sizeof buf, "%08x", v);
-    return json_object_new_string(buf);
-}
+#include "common/fsutil.h"
+#include "common/jsonutil.h"
 
 static json_object *feature_spec(const char *type, int n)
 {
@@ -175,7 +127,7 @@ int bp_manifest_write(const struct bp_config *cfg,
             excluded += in->removed[l * nsplits + s];
         json_object_object_add(c, "excluded", json_object_new_int64((int64_t)excluded));
         json_object_object_add(c, "bytes", json_object_new_int64((int64_t)splits[s].text_len));
-        json_object_object_add(c, "crc32c", hex32(splits[s].crc32c));
+        json_object_object_add(c, "crc32c", bp_json_hex32(splits[s].crc32c));
         json_object_array_add(csvs, c);
     }
     json_object_object_add(inputs, "splits", csvs);
@@ -187,7 +139,7 @@ int bp_manifest_write(const struct bp_config *cfg,
         json_object_object_add(c, "path", json_object_new_string(x->path));
         json_object_object_add(c, "rows", json_object_new_int64((int64_t)x->nrows));
         json_object_object_add(c, "bytes", json_object_new_int64((int64_t)x->text_len));
-        json_object_object_add(c, "crc32c", hex32(x->crc32c));
+        json_object_object_add(c, "crc32c", bp_json_hex32(x->crc32c));
         json_object *removed = json_object_new_object();
         for (size_t s = 0; s < nsplits; s++)
             json_object_object_add(
@@ -225,7 +177,7 @@ int bp_manifest_write(const struct bp_config *cfg,
             json_object_object_add(sh, "path", json_object_new_string(name));
             json_object_object_add(sh, "records", json_object_new_int64((int64_t)results[c].records));
             json_object_object_add(sh, "bytes", json_object_new_int64((int64_t)results[c].bytes));
-            json_object_object_add(sh, "crc32c", hex32(results[c].crc32c));
+            json_object_object_add(sh, "crc32c", bp_json_hex32(results[c].crc32c));
             json_object_object_add(sh, "first_row", json_object_new_int64((int64_t)ch->first + 1));
             if (cfg->index) {
                 char idx[520];
@@ -233,7 +185,7 @@ int bp_manifest_write(const struct bp_config *cfg,
                 json_object *ix = json_object_new_object();
                 json_object_object_add(ix, "path", json_object_new_string(idx));
                 json_object_object_add(ix, "bytes", json_object_new_int64((int64_t)results[c].index_bytes));
-                json_object_object_add(ix, "crc32c", hex32(results[c].index_crc32c));
+                json_object_object_add(ix, "crc32c", bp_json_hex32(results[c].index_crc32c));
                 json_object_object_add(sh, "index", ix);
             }
             json_object_array_add(shards, sh);

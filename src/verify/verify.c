@@ -51,9 +51,10 @@
 #include "benprep/labels.h"
 #include "benprep/log.h"
 #include "benprep/patch.h"
-#include "benprep/run.h"
+#include "common/gdalutil.h"
+#include "common/mpiwait.h"
 #include "benprep/status.h"
-#include "crc32c.h"
+#include "common/crc32c.h"
 
 #define MANIFEST_NAME "manifest.json"
 #define JOURNAL_NAME "ben-prep.journal"

@@ -1,5 +1,5 @@
 /* Direct decoding of one-band, uncompressed, striped little-endian TIFFs. */
-#include "tiff.h"
+#include "convert/tiff.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -11,19 +11,13 @@
 #include "benprep/log.h"
 #include "benprep/manifest.h"
 #include "benprep/status.h"
-#include "fileio.h"
+#include "common/fsutil.h"
+#include "common/jsonutil.h"
 
 struct bp_journal {
     int fd;
     char path[4096];
 };
-
-static json_object *hex32(uint32_t v)
-{
-    char buf[9];
-    snprintf(buf, sizeof buf, "%08x", v);
-    return json_object_new_string(buf);
-}
 
 /* A list of split or exclusion files by name, rows, size and CRC-32C. */
 static json_object *files_identity(const struct bp_split *f, size_t n,
@@ -35,7 +29,7 @@ static json_object *files_identity(const struct bp_split *f, size_t n,
         json_object_object_add(o, key, json_object_new_string(f[s].name));
         json_object_object_add(o, "rows", json_object_new_int64((int64_t)f[s].nrows));
         json_object_object_add(o, "bytes", json_object_new_int64((int64_t)f[s].text_len));
-        json_object_object_add(o, "crc32c", hex32(f[s].crc32c));
+        json_object_object_add(o, "crc32c", bp_json_hex32(f[s].crc32c));
         json_object_array_add(arr, o);
     }
     return arr;
