@@ -1,3 +1,6 @@
+/* cli.c - ben-prep's command line: the one option table behind the parser
+ * and --help, the checks between options, and usage errors (see
+ * benprep/config.h). */
 #include "benprep/config.h"
 
 #include <errno.h>
@@ -6,6 +9,7 @@
 #include <string.h>
 
 #include "benprep/plan.h"
+#include "common/usage.h"
 
 #ifndef BENPREP_VERSION
 #define BENPREP_VERSION "0.0.0"
@@ -95,35 +99,6 @@ static const struct opt options[] = {
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
-/* One option of --help: names in a column, the text wrapped at 79. */
-static void print_wrapped(FILE *out, const char *names, const char *text)
-{
-    enum { INDENT = 29, WIDTH = 79 };
-    int col = fprintf(out, "  %s", names);
-    if (col >= INDENT - 1) {
-        fputc('\n', out);
-        col = 0;
-    }
-    fprintf(out, "%*s", INDENT - col, "");
-    col = INDENT;
-    while (*text) {
-        size_t word = strcspn(text, " ");
-        if (col > INDENT && col + 1 + (int)word > WIDTH) {
-            fprintf(out, "\n%*s", INDENT, "");
-            col = INDENT;
-        } else if (col > INDENT) {
-            fputc(' ', out);
-            col++;
-        }
-        fwrite(text, 1, word, out);
-        col += (int)word;
-        text += word;
-        while (*text == ' ')
-            text++;
-    }
-    fputc('\n', out);
-}
-
 static void print_help(FILE *out)
 {
     fprintf(out,
@@ -139,14 +114,9 @@ static void print_help(FILE *out)
             "the\nwork. OUT/manifest.json lists every shard with its record "
             "count, size and\nCRC-32C. The output is the same for any number "
             "of ranks.\n\nOptions:\n");
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        const struct opt *o = &options[i];
-        char names[64];
-        snprintf(names, sizeof names, "%s%s%s%s%s", o->short_name ? o->short_name : "",
-                 o->short_name ? ", " : "    ", o->long_name,
-                 o->metavar ? " " : "", o->metavar ? o->metavar : "");
-        print_wrapped(out, names, o->help);
-    }
+    for (size_t i = 0; i < NOPTIONS; i++)
+        bp_usage_print_option(out, options[i].short_name, options[i].long_name,
+                              options[i].metavar, options[i].help);
     fprintf(out,
             "\nExit status:\n"
             "  0  every row converted, manifest written\n"
@@ -175,16 +145,13 @@ static void print_help(FILE *out)
 static int usage(FILE *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Print a usage error to err (when not NULL); returns BP_CLI_USAGE. */
 static int usage(FILE *err, const char *fmt, ...)
 {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        fprintf(err, "ben-prep: ");
-        vfprintf(err, fmt, ap);
-        fprintf(err, "\nTry 'ben-prep --help' for more information.\n");
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    bp_usage_verror(err, "ben-prep", fmt, ap);
+    va_end(ap);
     return BP_CLI_USAGE;
 }
 
@@ -223,8 +190,20 @@ void bp_config_free(struct bp_config *cfg)
     cfg->nexcludes = 0;
 }
 
-enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
-                                FILE *out, FILE *err)
+/* Where the parser is in argv, where it prints, and what later checks need
+ * to know of the options seen. */
+struct cli_state {
+    int argc;
+    char **argv;
+    int i; /* the argument being parsed */
+    FILE *out, *err;
+    int level_given; /* --compression-level was given */
+};
+
+/* The defaults, and room for every argument in the split and exclusion
+ * lists. */
+static enum bp_cli_result init_config(struct bp_config *cfg, int argc,
+                                      char **argv, FILE *err)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->library = "tensorflow";
@@ -237,208 +216,242 @@ enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
     cfg->excludes = calloc((size_t)(argc > 0 ? argc : 1), sizeof *cfg->excludes);
     if (!cfg->splits || !cfg->excludes)
         return usage(err, "%s", "out of memory");
-    enum bp_cli_result rc = BP_CLI_USAGE;
-    int level_given = 0;
+    return BP_CLI_RUN;
+}
 
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (arg[0] != '-' || arg[1] == '\0') {
-            rc = usage(err, "unexpected argument '%s'", arg);
-            goto fail;
-        }
-        const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
-        size_t namelen = eq ? (size_t)(eq - arg) : strlen(arg);
-        const struct opt *o = find_option(arg, namelen);
-        if (!o) {
-            rc = usage(err, "unknown option '%s'", arg);
-            goto fail;
-        }
-        const char *value = NULL;
-        if (o->arg == ARG_NONE && eq) {
-            rc = usage(err, "option '%s' takes no value", arg);
-            goto fail;
-        }
-        if (o->arg == ARG_ONE) {
-            if (eq)
-                value = eq + 1;
-            else if (i + 1 < argc)
-                value = argv[++i];
-            if (!value || !*value) {
-                rc = usage(err, "option '%.*s' needs a value", (int)namelen,
-                           arg);
-                goto fail;
-            }
-        }
-        switch (o->id) {
-        case OPT_R1:
-            cfg->root_s1 = value;
-            break;
-        case OPT_R2:
-            cfg->root_s2 = value;
-            break;
-        case OPT_OUT:
-            cfg->out_dir = value;
-            break;
-        case OPT_SPLITS:
-        case OPT_EXCLUDE: {
-            const char **list = o->id == OPT_SPLITS ? cfg->splits : cfg->excludes;
-            size_t *n = o->id == OPT_SPLITS ? &cfg->nsplits : &cfg->nexcludes;
-            size_t before = *n;
-            if (eq && eq[1])
-                list[(*n)++] = eq + 1;
-            while (i + 1 < argc && argv[i + 1][0] != '-')
-                list[(*n)++] = argv[++i];
-            if (*n == before) {
-                rc = usage(err, "option '%s' needs one or more CSV files",
-                           o->long_name);
-                goto fail;
-            }
-            break;
-        }
-        case OPT_LIBRARY:
-            cfg->library = value;
-            if (strcmp(value, "tensorflow") != 0) {
-                rc = usage(err,
-                           "library '%s' is not supported; only 'tensorflow' "
-                           "records are written",
-                           value);
-                goto fail;
-            }
-            break;
-        case OPT_UPDATE_JSON:
-            cfg->update_json = 1;
-            break;
-        case OPT_MAX_FAILURES: {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(value, &end, 10);
-            if (errno || end == value || *end || value[0] == '-' ||
-                v > UINT32_MAX) {
-                rc = usage(err,
-                           "--max-failures wants a whole number from 0 to "
-                           "4294967295, not '%s'",
-                           value);
-                goto fail;
-            }
-            cfg->max_failures = v;
-            break;
-        }
-        case OPT_RESUME:
-            cfg->resume = 1;
-            break;
-        case OPT_FORCE:
-            cfg->force = 1;
-            break;
-        case OPT_RPS:
-            if (parse_u32(value, 1, BP_MAX_RECORDS_PER_SHARD,
-                          &cfg->records_per_shard) != 0) {
-                rc = usage(err,
-                           "--records-per-shard wants a whole number from 1 "
-                           "to 100000, not '%s'",
-                           value);
-                goto fail;
-            }
-            break;
-        case OPT_DECODER:
-            if (strcmp(value, "auto") != 0 && strcmp(value, "gdal") != 0) {
-                rc = usage(err, "--decoder is auto or gdal, not '%s'", value);
-                goto fail;
-            }
-            cfg->gdal_only = strcmp(value, "gdal") == 0;
-            break;
-        case OPT_COMPRESSION:
-            if (strcmp(value, "none") == 0)
-                cfg->compression = BP_COMPRESS_NONE;
-            else if (strcmp(value, "zlib") == 0)
-                cfg->compression = BP_COMPRESS_ZLIB;
-            else if (strcmp(value, "gzip") == 0)
-                cfg->compression = BP_COMPRESS_GZIP;
-            else {
-                rc = usage(err, "--compression is none, zlib or gzip, not '%s'",
-                           value);
-                goto fail;
-            }
-            break;
-        case OPT_LEVEL: {
-            uint32_t level;
-            if (parse_u32(value, 0, 9, &level) != 0) {
-                rc = usage(err, "--compression-level is 0 to 9, not '%s'",
-                           value);
-                goto fail;
-            }
-            cfg->compression_level = (int)level;
-            level_given = 1;
-            break;
-        }
-        case OPT_INDEX:
-            cfg->index = 1;
-            break;
-        case OPT_PROGRESS:
-            if (parse_u32(value, 0, 86400, &cfg->progress_seconds) != 0) {
-                rc = usage(err,
-                           "--progress wants seconds from 0 to 86400, not '%s'",
-                           value);
-                goto fail;
-            }
-            break;
-        case OPT_DRY_RUN:
-            cfg->dry_run = 1;
-            break;
-        case OPT_VERBOSE:
-            cfg->verbosity++;
-            break;
-        case OPT_QUIET:
-            cfg->verbosity--;
-            break;
-        case OPT_HELP:
-            if (out)
-                print_help(out);
-            rc = BP_CLI_EXIT;
-            goto fail;
-        case OPT_VERSION:
-            if (out)
-                fprintf(out, "ben-prep %s\n", bp_version());
-            rc = BP_CLI_EXIT;
-            goto fail;
-        }
-    }
+/* -n/--splits and --exclude: the files after the option up to the next
+ * option (and one given after '='). */
+static enum bp_cli_result take_list(const struct opt *o, const char *eq,
+                                    struct cli_state *st,
+                                    struct bp_config *cfg)
+{
+    const char **list = o->id == OPT_SPLITS ? cfg->splits : cfg->excludes;
+    size_t *n = o->id == OPT_SPLITS ? &cfg->nsplits : &cfg->nexcludes;
+    size_t before = *n;
+    if (eq && eq[1])
+        list[(*n)++] = eq + 1;
+    while (st->i + 1 < st->argc && st->argv[st->i + 1][0] != '-')
+        list[(*n)++] = st->argv[++st->i];
+    if (*n == before)
+        return usage(st->err, "option '%s' needs one or more CSV files",
+                     o->long_name);
+    return BP_CLI_RUN;
+}
 
-    if (cfg->index && cfg->compression != BP_COMPRESS_NONE) {
-        rc = usage(err, "%s",
-                   "--index cannot go with --compression: index offsets "
-                   "point into uncompressed files, and DALI and the PyTorch "
-                   "tfrecord reader cannot read compressed records");
-        goto fail;
+/* The options whose value is a number. */
+static enum bp_cli_result take_number(const struct opt *o, const char *value,
+                                      struct cli_state *st,
+                                      struct bp_config *cfg)
+{
+    FILE *err = st->err;
+    switch (o->id) {
+    case OPT_MAX_FAILURES: {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (errno || end == value || *end || value[0] == '-' ||
+            v > UINT32_MAX)
+            return usage(err,
+                         "--max-failures wants a whole number from 0 to "
+                         "4294967295, not '%s'",
+                         value);
+        cfg->max_failures = v;
+        break;
     }
-    if (level_given && cfg->compression == BP_COMPRESS_NONE) {
-        rc = usage(err, "%s",
-                   "--compression-level needs --compression zlib or gzip: "
-                   "uncompressed shards have no level");
-        goto fail;
+    case OPT_RPS:
+        if (parse_u32(value, 1, BP_MAX_RECORDS_PER_SHARD,
+                      &cfg->records_per_shard) != 0)
+            return usage(err,
+                         "--records-per-shard wants a whole number from 1 "
+                         "to 100000, not '%s'",
+                         value);
+        break;
+    case OPT_LEVEL: {
+        uint32_t level;
+        if (parse_u32(value, 0, 9, &level) != 0)
+            return usage(err, "--compression-level is 0 to 9, not '%s'",
+                         value);
+        cfg->compression_level = (int)level;
+        st->level_given = 1;
+        break;
     }
-    if (cfg->resume && cfg->force) {
-        rc = usage(err, "%s",
-                   "--resume and --force contradict each other: continue the "
-                   "earlier run, or replace it");
-        goto fail;
+    case OPT_PROGRESS:
+        if (parse_u32(value, 0, 86400, &cfg->progress_seconds) != 0)
+            return usage(err,
+                         "--progress wants seconds from 0 to 86400, not '%s'",
+                         value);
+        break;
+    default:
+        break;
     }
-    if (cfg->nsplits == 0) {
-        rc = usage(err, "%s", "no split files given: use -n/--splits CSV...");
-        goto fail;
+    return BP_CLI_RUN;
+}
+
+/* The options whose value is one of a few words. */
+static enum bp_cli_result take_choice(const struct opt *o, const char *value,
+                                      FILE *err, struct bp_config *cfg)
+{
+    switch (o->id) {
+    case OPT_LIBRARY:
+        cfg->library = value;
+        if (strcmp(value, "tensorflow") != 0)
+            return usage(err,
+                         "library '%s' is not supported; only 'tensorflow' "
+                         "records are written",
+                         value);
+        break;
+    case OPT_DECODER:
+        if (strcmp(value, "auto") != 0 && strcmp(value, "gdal") != 0)
+            return usage(err, "--decoder is auto or gdal, not '%s'", value);
+        cfg->gdal_only = strcmp(value, "gdal") == 0;
+        break;
+    case OPT_COMPRESSION:
+        if (strcmp(value, "none") == 0)
+            cfg->compression = BP_COMPRESS_NONE;
+        else if (strcmp(value, "zlib") == 0)
+            cfg->compression = BP_COMPRESS_ZLIB;
+        else if (strcmp(value, "gzip") == 0)
+            cfg->compression = BP_COMPRESS_GZIP;
+        else
+            return usage(err, "--compression is none, zlib or gzip, not '%s'",
+                         value);
+        break;
+    default:
+        break;
     }
+    return BP_CLI_RUN;
+}
+
+/* Apply option o with its value (NULL for a flag and a list; eq: the '='
+ * in the argument, or NULL). BP_CLI_RUN to go on. */
+static enum bp_cli_result apply_option(const struct opt *o, const char *value,
+                                       const char *eq, struct cli_state *st,
+                                       struct bp_config *cfg)
+{
+    switch (o->id) {
+    case OPT_R1:
+        cfg->root_s1 = value;
+        break;
+    case OPT_R2:
+        cfg->root_s2 = value;
+        break;
+    case OPT_OUT:
+        cfg->out_dir = value;
+        break;
+    case OPT_SPLITS:
+    case OPT_EXCLUDE:
+        return take_list(o, eq, st, cfg);
+    case OPT_LIBRARY:
+    case OPT_DECODER:
+    case OPT_COMPRESSION:
+        return take_choice(o, value, st->err, cfg);
+    case OPT_MAX_FAILURES:
+    case OPT_RPS:
+    case OPT_LEVEL:
+    case OPT_PROGRESS:
+        return take_number(o, value, st, cfg);
+    case OPT_UPDATE_JSON:
+        cfg->update_json = 1;
+        break;
+    case OPT_RESUME:
+        cfg->resume = 1;
+        break;
+    case OPT_FORCE:
+        cfg->force = 1;
+        break;
+    case OPT_INDEX:
+        cfg->index = 1;
+        break;
+    case OPT_DRY_RUN:
+        cfg->dry_run = 1;
+        break;
+    case OPT_VERBOSE:
+        cfg->verbosity++;
+        break;
+    case OPT_QUIET:
+        cfg->verbosity--;
+        break;
+    case OPT_HELP:
+        if (st->out)
+            print_help(st->out);
+        return BP_CLI_EXIT;
+    case OPT_VERSION:
+        if (st->out)
+            fprintf(st->out, "ben-prep %s\n", bp_version());
+        return BP_CLI_EXIT;
+    }
+    return BP_CLI_RUN;
+}
+
+/* The argument at st->i: find its option, take its value (after '=' or
+ * the next argument) and apply it. BP_CLI_RUN to go on. */
+static enum bp_cli_result parse_argument(struct cli_state *st,
+                                         struct bp_config *cfg)
+{
+    const char *arg = st->argv[st->i];
+    if (arg[0] != '-' || arg[1] == '\0')
+        return usage(st->err, "unexpected argument '%s'", arg);
+    const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+    size_t namelen = eq ? (size_t)(eq - arg) : strlen(arg);
+    const struct opt *o = find_option(arg, namelen);
+    if (!o)
+        return usage(st->err, "unknown option '%s'", arg);
+    const char *value = NULL;
+    if (o->arg == ARG_NONE && eq)
+        return usage(st->err, "option '%s' takes no value", arg);
+    if (o->arg == ARG_ONE) {
+        if (eq)
+            value = eq + 1;
+        else if (st->i + 1 < st->argc)
+            value = st->argv[++st->i];
+        if (!value || !*value)
+            return usage(st->err, "option '%.*s' needs a value", (int)namelen,
+                         arg);
+    }
+    return apply_option(o, value, eq, st, cfg);
+}
+
+/* The options that contradict each other, and the ones a run needs. */
+static enum bp_cli_result check_config(const struct bp_config *cfg,
+                                       const struct cli_state *st)
+{
+    FILE *err = st->err;
+    if (cfg->index && cfg->compression != BP_COMPRESS_NONE)
+        return usage(err, "%s",
+                     "--index cannot go with --compression: index offsets "
+                     "point into uncompressed files, and DALI and the PyTorch "
+                     "tfrecord reader cannot read compressed records");
+    if (st->level_given && cfg->compression == BP_COMPRESS_NONE)
+        return usage(err, "%s",
+                     "--compression-level needs --compression zlib or gzip: "
+                     "uncompressed shards have no level");
+    if (cfg->resume && cfg->force)
+        return usage(err, "%s",
+                     "--resume and --force contradict each other: continue the "
+                     "earlier run, or replace it");
+    if (cfg->nsplits == 0)
+        return usage(err, "%s", "no split files given: use -n/--splits CSV...");
     if (!cfg->dry_run) {
         /* -r1 is checked once the split files show MM rows. */
         const char *missing = !cfg->root_s2   ? "-r2/--root_folder_s2"
                               : !cfg->out_dir ? "-o/--out_folder"
                                               : NULL;
-        if (missing) {
-            rc = usage(err, "missing %s (needed unless --dry-run)", missing);
-            goto fail;
-        }
+        if (missing)
+            return usage(err, "missing %s (needed unless --dry-run)", missing);
     }
     return BP_CLI_RUN;
+}
 
-fail:
-    bp_config_free(cfg);
+enum bp_cli_result bp_cli_parse(int argc, char **argv, struct bp_config *cfg,
+                                FILE *out, FILE *err)
+{
+    struct cli_state st = {.argc = argc, .argv = argv, .out = out, .err = err};
+    enum bp_cli_result rc = init_config(cfg, argc, argv, err);
+    for (st.i = 1; rc == BP_CLI_RUN && st.i < argc; st.i++)
+        rc = parse_argument(&st, cfg);
+    if (rc == BP_CLI_RUN)
+        rc = check_config(cfg, &st);
+    if (rc != BP_CLI_RUN)
+        bp_config_free(cfg);
     return rc;
 }
