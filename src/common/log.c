@@ -1,3 +1,5 @@
+/* log.c - rank-prefixed, level-gated lines on stderr, each written with
+ * one call (see benprep/log.h). */
 #include "benprep/log.h"
 
 #include <stdio.h>

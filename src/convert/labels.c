@@ -1,3 +1,6 @@
+/* labels.c - the built-in 43- and 19-class label tables and the label
+ * JSON parser that turns a patch's labels into 19-class names and
+ * multi-hot (see benprep/labels.h). */
 #include "benprep/labels.h"
 
 #include <stdarg.h>

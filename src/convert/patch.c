@@ -1,3 +1,6 @@
+/* patch.c - reading one patch pair: each file read whole, bands decoded
+ * directly or by GDAL from memory, labels parsed, failures named with the
+ * file; and --update_json's rewrite of the S1 JSON (see benprep/patch.h). */
 #include "benprep/patch.h"
 
 #include <errno.h>

@@ -1,3 +1,6 @@
+/* stats.c - per-band moments and per-label counts gathered while
+ * converting, merged in row order, written to the manifest and the journal
+ * (see benprep/stats.h). */
 #include "benprep/stats.h"
 
 #include <math.h>

@@ -1,3 +1,6 @@
+/* record.c - one pair's record: its features (MM or S2-only) described in
+ * key order for the Example encoder, which sizes them first and then
+ * encodes them in one pass (see benprep/record.h). */
 #include "benprep/record.h"
 
 #include <string.h>

@@ -1,3 +1,5 @@
+/* tfrecord.c - TFRecord framing: length, masked CRC-32Cs, data (see
+ * benprep/tfrecord.h). */
 #include "benprep/tfrecord.h"
 
 #include <string.h>

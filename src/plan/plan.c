@@ -1,3 +1,6 @@
+/* plan.c - the plan: every split cut into chunks of consecutive rows (one
+ * shard each), patch names checked unique across the splits, and the rows
+ * of the exclusion lists taken out (see benprep/plan.h). */
 #include "benprep/plan.h"
 
 #include <stdio.h>
