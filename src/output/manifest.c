@@ -1,3 +1,6 @@
+/* manifest.c - OUT/manifest.json composed with json-c from the plan, the
+ * shard figures, the statistics and the failures, and written atomically
+ * (see benprep/manifest.h). */
 #include "benprep/manifest.h"
 
 #include <errno.h>
@@ -78,17 +81,10 @@ static void iso_time(time_t t, char *buf, size_t size)
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-int bp_manifest_write(const struct bp_config *cfg,
-                      const struct bp_inputs *in,
-                      const struct bp_plan *plan,
-                      const struct bp_chunk_result *results,
-                      const struct bp_stats *chunk_stats,
-                      const struct bp_skip *skips, size_t nskips,
-                      const struct bp_run_facts *facts)
+/* "tool" and "manifest_version", then "options": the options the output
+ * depends on. */
+static void add_options(json_object *root, const struct bp_config *cfg)
 {
-    const struct bp_split *splits = in->splits;
-    size_t nsplits = in->nsplits;
-    json_object *root = json_object_new_object();
     json_object *tool = json_object_new_object();
     json_object_object_add(tool, "name", json_object_new_string("ben-prep"));
     json_object_object_add(tool, "version", json_object_new_string(bp_version()));
@@ -110,12 +106,13 @@ int bp_manifest_write(const struct bp_config *cfg,
                            json_object_new_int(cfg->compression_level));
     json_object_object_add(options, "index", json_object_new_boolean(cfg->index));
     json_object_object_add(root, "options", options);
+}
 
-    json_object *inputs = json_object_new_object();
-    json_object_object_add(inputs, "root_folder_s1",
-                           json_object_new_string(cfg->root_s1 ? cfg->root_s1 : ""));
-    json_object_object_add(inputs, "root_folder_s2",
-                           json_object_new_string(cfg->root_s2));
+/* inputs.splits: each split file, its rows and what the lists excluded. */
+static json_object *split_inputs(const struct bp_inputs *in)
+{
+    const struct bp_split *splits = in->splits;
+    size_t nsplits = in->nsplits;
     json_object *csvs = json_object_new_array();
     for (size_t s = 0; s < nsplits; s++) {
         json_object *c = json_object_new_object();
@@ -130,7 +127,14 @@ int bp_manifest_write(const struct bp_config *cfg,
         json_object_object_add(c, "crc32c", bp_json_hex32(splits[s].crc32c));
         json_object_array_add(csvs, c);
     }
-    json_object_object_add(inputs, "splits", csvs);
+    return csvs;
+}
+
+/* inputs.exclude: each exclusion list and the rows it removed per split. */
+static json_object *exclude_inputs(const struct bp_inputs *in)
+{
+    const struct bp_split *splits = in->splits;
+    size_t nsplits = in->nsplits;
     json_object *excl = json_object_new_array();
     for (size_t l = 0; l < in->nexcludes; l++) {
         const struct bp_split *x = &in->excludes[l];
@@ -148,71 +152,103 @@ int bp_manifest_write(const struct bp_config *cfg,
         json_object_object_add(c, "removed", removed);
         json_object_array_add(excl, c);
     }
-    json_object_object_add(inputs, "exclude", excl);
+    return excl;
+}
+
+/* "inputs", then "record": the schema of the records. */
+static void add_inputs(json_object *root, const struct bp_config *cfg,
+                       const struct bp_inputs *in)
+{
+    json_object *inputs = json_object_new_object();
+    json_object_object_add(inputs, "root_folder_s1",
+                           json_object_new_string(cfg->root_s1 ? cfg->root_s1 : ""));
+    json_object_object_add(inputs, "root_folder_s2",
+                           json_object_new_string(cfg->root_s2));
+    json_object_object_add(inputs, "splits", split_inputs(in));
+    json_object_object_add(inputs, "exclude", exclude_inputs(in));
     json_object_object_add(root, "inputs", inputs);
     int s2_only = 0;
-    for (size_t s = 0; s < nsplits; s++)
-        s2_only |= splits[s].columns == 1;
+    for (size_t s = 0; s < in->nsplits; s++)
+        s2_only |= in->splits[s].columns == 1;
     json_object_object_add(root, "record",
                            schema(s2_only, bp_compression_name(cfg->compression)));
+}
 
-    json_object *out = json_object_new_object();
-    uint64_t total_records = 0, total_bytes = 0, total_shards = 0;
-    for (size_t s = 0; s < nsplits; s++) {
-        json_object *split = json_object_new_object();
-        json_object *shards = json_object_new_array();
-        uint64_t records = 0, bytes = 0;
-        struct bp_stats stats;
-        bp_stats_init(&stats);
-        for (size_t c = 0; c < plan->nchunks; c++) {
-            const struct bp_chunk *ch = &plan->chunks[c];
-            if (ch->split == s)
-                bp_stats_merge(&stats, &chunk_stats[c]);
-            if (ch->split != s || results[c].records == 0)
-                continue;
-            char name[512];
-            bp_shard_filename_ext(name, sizeof name, splits[s].name, ch->index,
-                                  ch->of, bp_compression_suffix(cfg->compression));
-            json_object *sh = json_object_new_object();
-            json_object_object_add(sh, "path", json_object_new_string(name));
-            json_object_object_add(sh, "records", json_object_new_int64((int64_t)results[c].records));
-            json_object_object_add(sh, "bytes", json_object_new_int64((int64_t)results[c].bytes));
-            json_object_object_add(sh, "crc32c", bp_json_hex32(results[c].crc32c));
-            json_object_object_add(sh, "first_row", json_object_new_int64((int64_t)ch->first + 1));
-            if (cfg->index) {
-                char idx[520];
-                snprintf(idx, sizeof idx, "%s.idx", name);
-                json_object *ix = json_object_new_object();
-                json_object_object_add(ix, "path", json_object_new_string(idx));
-                json_object_object_add(ix, "bytes", json_object_new_int64((int64_t)results[c].index_bytes));
-                json_object_object_add(ix, "crc32c", bp_json_hex32(results[c].index_crc32c));
-                json_object_object_add(sh, "index", ix);
-            }
-            json_object_array_add(shards, sh);
-            records += results[c].records;
-            bytes += results[c].bytes;
-            total_shards++;
-        }
-        json_object_object_add(split, "records", json_object_new_int64((int64_t)records));
-        json_object_object_add(split, "bytes", json_object_new_int64((int64_t)bytes));
-        json_object_object_add(split, "shards", shards);
-        json_object_object_add(split, "statistics", bp_stats_to_json(&stats));
-        json_object_object_add(out, splits[s].name, split);
-        total_records += records;
-        total_bytes += bytes;
+/* One shard of the splits object: chunk ch of split name, result r. */
+static json_object *shard_entry(const struct bp_config *cfg, const char *name,
+                                const struct bp_chunk *ch,
+                                const struct bp_chunk_result *r)
+{
+    char path[512];
+    bp_shard_filename_ext(path, sizeof path, name, ch->index, ch->of,
+                          bp_compression_suffix(cfg->compression));
+    json_object *sh = json_object_new_object();
+    json_object_object_add(sh, "path", json_object_new_string(path));
+    json_object_object_add(sh, "records", json_object_new_int64((int64_t)r->records));
+    json_object_object_add(sh, "bytes", json_object_new_int64((int64_t)r->bytes));
+    json_object_object_add(sh, "crc32c", bp_json_hex32(r->crc32c));
+    json_object_object_add(sh, "first_row", json_object_new_int64((int64_t)ch->first + 1));
+    if (cfg->index) {
+        char idx[520];
+        snprintf(idx, sizeof idx, "%s.idx", path);
+        json_object *ix = json_object_new_object();
+        json_object_object_add(ix, "path", json_object_new_string(idx));
+        json_object_object_add(ix, "bytes", json_object_new_int64((int64_t)r->index_bytes));
+        json_object_object_add(ix, "crc32c", bp_json_hex32(r->index_crc32c));
+        json_object_object_add(sh, "index", ix);
     }
-    json_object_object_add(root, "splits", out);
-    json_object *totals = json_object_new_object();
-    json_object_object_add(totals, "records", json_object_new_int64((int64_t)total_records));
-    json_object_object_add(totals, "shards", json_object_new_int64((int64_t)total_shards));
-    json_object_object_add(totals, "bytes", json_object_new_int64((int64_t)total_bytes));
-    json_object_object_add(totals, "failures", json_object_new_int64((int64_t)nskips));
-    json_object_object_add(root, "totals", totals);
+    return sh;
+}
 
+/* What the splits add up to, for "totals". */
+struct totals {
+    uint64_t records, bytes, shards;
+};
+
+/* Split s of the splits object: its records, bytes, shards (chunks with
+ * records) and statistics (every chunk's, in row order). */
+static json_object *split_entry(const struct bp_config *cfg,
+                                const struct bp_inputs *in,
+                                const struct bp_plan *plan,
+                                const struct bp_chunk_result *results,
+                                const struct bp_stats *chunk_stats, size_t s,
+                                struct totals *t)
+{
+    json_object *split = json_object_new_object();
+    json_object *shards = json_object_new_array();
+    uint64_t records = 0, bytes = 0;
+    struct bp_stats stats;
+    bp_stats_init(&stats);
+    for (size_t c = 0; c < plan->nchunks; c++) {
+        const struct bp_chunk *ch = &plan->chunks[c];
+        if (ch->split == s)
+            bp_stats_merge(&stats, &chunk_stats[c]);
+        if (ch->split != s || results[c].records == 0)
+            continue;
+        json_object_array_add(shards, shard_entry(cfg, in->splits[s].name, ch,
+                                                  &results[c]));
+        records += results[c].records;
+        bytes += results[c].bytes;
+        t->shards++;
+    }
+    json_object_object_add(split, "records", json_object_new_int64((int64_t)records));
+    json_object_object_add(split, "bytes", json_object_new_int64((int64_t)bytes));
+    json_object_object_add(split, "shards", shards);
+    json_object_object_add(split, "statistics", bp_stats_to_json(&stats));
+    t->records += records;
+    t->bytes += bytes;
+    return split;
+}
+
+/* "failures": every skipped patch with its CSV row, file and reason. */
+static json_object *failures_array(const struct bp_inputs *in,
+                                   const struct bp_plan *plan,
+                                   const struct bp_skip *skips, size_t nskips)
+{
     json_object *failures = json_object_new_array();
     for (size_t i = 0; i < nskips; i++) {
         const struct bp_chunk *ch = &plan->chunks[skips[i].chunk];
-        const struct bp_split *sp = &splits[ch->split];
+        const struct bp_split *sp = &in->splits[ch->split];
         uint64_t row = ch->first + skips[i].row;
         json_object *f = json_object_new_object();
         json_object_object_add(f, "split", json_object_new_string(sp->name));
@@ -224,9 +260,13 @@ int bp_manifest_write(const struct bp_config *cfg,
         json_object_object_add(f, "reason", json_object_new_string(skips[i].reason));
         json_object_array_add(failures, f);
     }
-    json_object_object_add(root, "failures", failures);
+    return failures;
+}
 
-    /* Facts of this run only: they differ between equal runs. */
+/* "run": facts of this run only; they differ between equal runs. */
+static json_object *run_facts(const struct bp_config *cfg,
+                              const struct bp_run_facts *facts)
+{
     json_object *run = json_object_new_object();
     json_object *argv = json_object_new_array();
     for (int i = 0; i < cfg->argc; i++)
@@ -242,8 +282,13 @@ int bp_manifest_write(const struct bp_config *cfg,
     char host[256] = "";
     gethostname(host, sizeof host - 1);
     json_object_object_add(run, "host", json_object_new_string(host));
-    json_object_object_add(root, "run", run);
+    return run;
+}
 
+/* The manifest's text, with a final newline like any text file, written
+ * to OUT/manifest.json. */
+static int write_manifest(const struct bp_config *cfg, json_object *root)
+{
     size_t len = 0;
     const char *text = json_object_to_json_string_length(
         root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
@@ -251,7 +296,6 @@ int bp_manifest_write(const struct bp_config *cfg,
         &len);
     int rc = BP_NOMEM;
     if (text) {
-        /* End the file with a newline like any text file. */
         char *withnl = malloc(len + 2);
         if (withnl) {
             memcpy(withnl, text, len);
@@ -262,6 +306,40 @@ int bp_manifest_write(const struct bp_config *cfg,
     }
     if (rc == BP_NOMEM)
         BP_ERROR("out of memory writing %s/%s", cfg->out_dir, BP_MANIFEST_NAME);
+    return rc;
+}
+
+int bp_manifest_write(const struct bp_config *cfg,
+                      const struct bp_inputs *in,
+                      const struct bp_plan *plan,
+                      const struct bp_chunk_result *results,
+                      const struct bp_stats *chunk_stats,
+                      const struct bp_skip *skips, size_t nskips,
+                      const struct bp_run_facts *facts)
+{
+    json_object *root = json_object_new_object();
+    add_options(root, cfg);
+    add_inputs(root, cfg, in);
+
+    json_object *out = json_object_new_object();
+    struct totals t = {0, 0, 0};
+    for (size_t s = 0; s < in->nsplits; s++)
+        json_object_object_add(out, in->splits[s].name,
+                               split_entry(cfg, in, plan, results, chunk_stats,
+                                           s, &t));
+    json_object_object_add(root, "splits", out);
+    json_object *totals = json_object_new_object();
+    json_object_object_add(totals, "records", json_object_new_int64((int64_t)t.records));
+    json_object_object_add(totals, "shards", json_object_new_int64((int64_t)t.shards));
+    json_object_object_add(totals, "bytes", json_object_new_int64((int64_t)t.bytes));
+    json_object_object_add(totals, "failures", json_object_new_int64((int64_t)nskips));
+    json_object_object_add(root, "totals", totals);
+
+    json_object_object_add(root, "failures",
+                           failures_array(in, plan, skips, nskips));
+    json_object_object_add(root, "run", run_facts(cfg, facts));
+
+    int rc = write_manifest(cfg, root);
     json_object_put(root);
     return rc;
 }
