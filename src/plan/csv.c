@@ -1,3 +1,6 @@
+/* csv.c - reading and checking split CSV files: the whole file in memory,
+ * the kind of file (MM or S2-only), every row's names checked and located
+ * by line (see benprep/csv.h). */
 #include "benprep/csv.h"
 
 #include <errno.h>
@@ -71,6 +74,89 @@ static size_t count_columns(const char *start, size_t linelen)
     return n;
 }
 
+/* The kind of file: the column count most rows have, "S2name,S1name" (MM,
+ * 2) or "S2name" (S2-only, 1); MM when they are as many; 0 without rows.
+ * So a bad first row is reported as the bad row, not every row after it.
+ * Lines are counted from pos. */
+static int majority_columns(char *text, size_t len, size_t pos)
+{
+    size_t with[3] = {0, 0, 0}; /* lines of 1 and 2 columns */
+    for (size_t p = pos; p < len;) {
+        size_t linelen;
+        const char *start = next_line(text, len, &p, &linelen);
+        size_t ncols = count_columns(start, linelen);
+        if (linelen > 0 && ncols <= 2)
+            with[ncols]++;
+    }
+    if (with[1] + with[2])
+        return with[1] > with[2] ? 1 : 2;
+    return 0;
+}
+
+/* What is wrong with a row start[0..linelen) of a file of columns columns,
+ * or NULL; detail (size bytes) then says more, or where. */
+static const char *row_problem(const char *start, size_t linelen, int columns,
+                               char *detail, size_t size)
+{
+    const char *comma = memchr(start, ',', linelen);
+    size_t ncols = count_columns(start, linelen);
+    if (ncols != (size_t)(columns ? columns : 2)) {
+        snprintf(detail, size, " (%zu, expected %s)", ncols,
+                 columns == 1 ? "1: S2name, as most rows have"
+                              : "2: S2name,S1name");
+        return "wrong number of columns";
+    }
+    size_t s2len = comma ? (size_t)(comma - start) : linelen;
+    const char *p2 = bp_name_problem(start, s2len);
+    if (p2) {
+        snprintf(detail, size, " in the S2 column");
+        return p2;
+    }
+    const char *p1 = comma ? bp_name_problem(comma + 1, linelen - s2len - 1)
+                           : NULL;
+    if (p1)
+        snprintf(detail, size, " in the S1 column");
+    return p1;
+}
+
+/* Every row from pos on into out->rows, names NUL-terminated in place;
+ * blank lines skipped with a warning, malformed ones reported (the first
+ * MAX_REPORTED) and counted. Returns the number of malformed rows. */
+static size_t parse_rows(const char *path, char *text, size_t len, size_t pos,
+                         struct bp_split *out)
+{
+    size_t errors = 0;
+    for (uint32_t line = 1; pos < len; line++) {
+        size_t linelen;
+        char *start = next_line(text, len, &pos, &linelen);
+        start[linelen] = '\0';
+        if (linelen == 0) {
+            BP_WARN("%s line %u: skipping a blank line", path, line);
+            continue;
+        }
+        char detail[128] = "";
+        const char *problem =
+            row_problem(start, linelen, out->columns, detail, sizeof detail);
+        if (problem) {
+            if (errors < MAX_REPORTED)
+                BP_ERROR("%s line %u: %s%s", path, line, problem, detail);
+            errors++;
+            continue;
+        }
+        char *comma = memchr(start, ',', linelen);
+        struct bp_row *r = &out->rows[out->nrows++];
+        r->s2 = (uint64_t)(start - text);
+        if (comma) {
+            *comma = '\0';
+            r->s1 = (uint64_t)(comma + 1 - text);
+        } else {
+            r->s1 = (uint64_t)(start + linelen - text); /* "" */
+        }
+        r->line = line;
+    }
+    return errors;
+}
+
 int bp_split_parse(const char *path, char *text, size_t len,
                    struct bp_split *out)
 {
@@ -95,78 +181,13 @@ int bp_split_parse(const char *path, char *text, size_t len,
         return BP_NOMEM;
     }
 
-    size_t errors = 0;
     size_t pos = 0;
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
         BP_WARN("%s line 1: skipping a UTF-8 byte order mark", path);
         pos = 3;
     }
-    /* The kind of file is the column count most rows have: "S2name,S1name"
-     * (MM) or "S2name" (S2-only); MM when they are as many. So a bad first
-     * row is reported as the bad row, not every row after it. */
-    size_t with[3] = {0, 0, 0}; /* lines of 1 and 2 columns */
-    for (size_t p = pos; p < len;) {
-        size_t linelen;
-        const char *start = next_line(text, len, &p, &linelen);
-        size_t ncols = count_columns(start, linelen);
-        if (linelen > 0 && ncols <= 2)
-            with[ncols]++;
-    }
-    if (with[1] + with[2])
-        out->columns = with[1] > with[2] ? 1 : 2;
-    for (uint32_t line = 1; pos < len; line++) {
-        size_t linelen;
-        char *start = next_line(text, len, &pos, &linelen);
-        start[linelen] = '\0';
-
-        const char *problem = NULL;
-        char detail[128] = "";
-        if (linelen == 0) {
-            BP_WARN("%s line %u: skipping a blank line", path, line);
-            continue;
-        }
-        char *comma = memchr(start, ',', linelen);
-        size_t ncols = count_columns(start, linelen);
-        if (ncols != (size_t)(out->columns ? out->columns : 2)) {
-            problem = "wrong number of columns";
-            snprintf(detail, sizeof detail, " (%zu, expected %s)", ncols,
-                     out->columns == 1 ? "1: S2name, as most rows have"
-                                       : "2: S2name,S1name");
-        } else if (ncols == 1) {
-            const char *p2 = bp_name_problem(start, linelen);
-            if (p2) {
-                problem = p2;
-                snprintf(detail, sizeof detail, " in the S2 column");
-            }
-        } else {
-            size_t s2len = (size_t)(comma - start);
-            size_t s1len = linelen - s2len - 1;
-            const char *p2 = bp_name_problem(start, s2len);
-            const char *p1 = bp_name_problem(comma + 1, s1len);
-            if (p2) {
-                problem = p2;
-                snprintf(detail, sizeof detail, " in the S2 column");
-            } else if (p1) {
-                problem = p1;
-                snprintf(detail, sizeof detail, " in the S1 column");
-            }
-        }
-        if (problem) {
-            if (errors < MAX_REPORTED)
-                BP_ERROR("%s line %u: %s%s", path, line, problem, detail);
-            errors++;
-            continue;
-        }
-        struct bp_row *r = &out->rows[out->nrows++];
-        r->s2 = (uint64_t)(start - text);
-        if (comma) {
-            *comma = '\0';
-            r->s1 = (uint64_t)(comma + 1 - text);
-        } else {
-            r->s1 = (uint64_t)(start + linelen - text); /* "" */
-        }
-        r->line = line;
-    }
+    out->columns = majority_columns(text, len, pos);
+    size_t errors = parse_rows(path, text, len, pos, out);
     if (errors > MAX_REPORTED)
         BP_ERROR("%s: %zu more malformed lines not shown", path,
                  errors - MAX_REPORTED);
