@@ -10,21 +10,18 @@
 #
 #   environment: BEN_PREP, SHARED, MPIRUN, ZPIPE
 set -euo pipefail
-: "${BEN_PREP:?}" "${SHARED:?}" "${MPIRUN:?}" "${ZPIPE:?}"
-read -r -a mpirun <<<"$MPIRUN"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-sample=$SHARED/bigearthnet-v1-sample
-csv=$SHARED/golden/example_mm.csv
-golden=$SHARED/golden/example_mm.tfrecord
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+require_env BEN_PREP SHARED MPIRUN ZPIPE
+use_mpirun
+make_tmp
+csv=$golden_csv
 convert() { # ranks, output, options...
   local np=$1 out=$2
   shift 2
-  "${mpirun[@]}" -np "$np" "$BEN_PREP" -r1 "$sample/BigEarthNet-S1-v1.0" \
-    -r2 "$sample/BigEarthNet-v1.0" -o "$out" -q "$@"
+  ben_prep "$np" -r1 "$sample_s1" -r2 "$sample_s2" -o "$out" -q "$@"
 }
-verify() { "${mpirun[@]}" -np 2 "$BEN_PREP" verify "$@" -q; }
+verify() { ben_prep 2 verify "$@" -q; }
 
 # Compression.
 convert 3 "$tmp/plain" -n "$csv" --records-per-shard 2
@@ -42,13 +39,13 @@ for mode in zlib gzip; do
     n=$((n + 1))
   done
   verify "$tmp/$mode" || fail "verify rejects $mode shards"
-  echo "PASS: $mode: $n shards inflate to the uncompressed shards; verify passes"
+  pass "$mode: $n shards inflate to the uncompressed shards; verify passes"
 done
 for z in "$tmp/gzip"/*.gz; do
   zcat "$z" | cmp - "$tmp/plain/$(basename "$z" .gz)" || fail "zcat $z"
 done
 cat "$tmp/plain"/*.tfrecord | cmp - "$golden"
-echo "PASS: zcat reads the gzip shards"
+pass "zcat reads the gzip shards"
 
 # Index files: offsets and sizes computed here from each record's length.
 convert 2 "$tmp/idx" -n "$csv" --records-per-shard 4 --index
@@ -65,17 +62,15 @@ for f in "$tmp/idx"/*.tfrecord; do
 done
 grep -q '"index": {' "$tmp/idx/manifest.json" || fail "index files not in the manifest"
 verify "$tmp/idx" || fail "verify rejects the index files"
-rc=0
-convert 2 "$tmp/bad" -n "$csv" --index --compression gzip 2>"$tmp/err" || rc=$?
-[[ $rc -eq 2 ]] && grep -q "DALI" "$tmp/err" || fail "--index with --compression: exit $rc"
-echo "PASS: index files equal the offsets of the framing; --index with --compression refused"
+run_status convert 2 "$tmp/bad" -n "$csv" --index --compression gzip 2>"$tmp/err"
+{ [[ $rc -eq 2 ]] && grep -q "DALI" "$tmp/err"; } || fail "--index with --compression: exit $rc"
+pass "index files equal the offsets of the framing; --index with --compression refused"
 
 # S2-only records.
 tr -d '\r' <"$csv" | cut -d, -f1 | sed 's/$/\r/' >"$tmp/s2.csv"
-"${mpirun[@]}" -np 2 "$BEN_PREP" -r2 "$sample/BigEarthNet-v1.0" -o "$tmp/s2" \
-  -n "$tmp/s2.csv" -q
+ben_prep 2 -r2 "$sample_s2" -o "$tmp/s2" -n "$tmp/s2.csv" -q
 grep -q '"name": "bigearthnet-s2-19"' "$tmp/s2/manifest.json" || fail "S2-only schema"
-"${mpirun[@]}" -np 2 "$BEN_PREP" verify "$tmp/s2" -q --deep "$sample/BigEarthNet-v1.0" ||
+ben_prep 2 verify "$tmp/s2" -q --deep "$sample_s2" ||
   fail "S2-only records differ from the S2 files"
 shard=$(ls "$tmp/s2"/*.tfrecord)
 # Map keys are length-prefixed: 0a <key length> <key> 12, searched in hex.
@@ -88,7 +83,7 @@ done
 grep -q "0a0a$(hexof patch_name)12" "$tmp/shard.hex" || fail "no patch_name key"
 # Each record's names and labels, in row order (expected.tsv, column 1 and 4).
 i=0
-while IFS=$'\t' read -r s2 s1 list labels hot; do
+while IFS=$'\t' read -r s2 _ _ labels _; do
   [[ $s2 == s2_name ]] && continue
   # patch_name 12 <n> 0a <n> 0a <n> <name>: Feature, BytesList, value.
   grep -q "$(hexof patch_name)12..0a..0a..$(hexof "$s2")" "$tmp/shard.hex" ||
@@ -105,7 +100,7 @@ for c in $(seq 0 18); do
   name=$(awk -v c="$c" 'BEGIN { split("Urban fabric|Industrial or commercial units|Arable land|Permanent crops|Pastures|Complex cultivation patterns|Land principally occupied by agriculture, with significant areas of natural vegetation|Agro-forestry areas|Broad-leaved forest|Coniferous forest|Mixed forest|Natural grassland and sparsely vegetated areas|Moors, heathland and sclerophyllous vegetation|Transitional woodland, shrub|Beaches, dunes, sands|Inland wetlands|Coastal wetlands|Inland waters|Marine waters", n, "|"); print n[c + 1] }')
   grep -q "\"$name\": $want\b" "$tmp/s2/manifest.json" || fail "label count of $name is not $want"
 done
-echo "PASS: S2-only: $i records with the S2 bands (checked against GDAL), labels and patch_name"
+pass "S2-only: $i records with the S2 bands (checked against GDAL), labels and patch_name"
 
 # Exclusion with the official seasonal-snow list.
 convert 2 "$tmp/ex" -n "$csv" --exclude "$SHARED/patch_lists/patches_with_seasonal_snow.csv"
@@ -120,4 +115,4 @@ idx_off=$(awk -v s="$snow" 'NR == FNR { if (index($0, s)) row = FNR; next } FNR 
   <(tr -d '\r' <"$csv") "$SHARED/golden/example_mm.tfrecord.idx")
 cat "$tmp/ex"/*.tfrecord | cmp - <(head -c "$idx_off" "$golden") || fail "records after exclusion"
 verify "$tmp/ex" || fail "verify rejects the excluded output"
-echo "PASS: the seasonal-snow list drops exactly $snow"
+pass "the seasonal-snow list drops exactly $snow"

@@ -10,11 +10,11 @@
 #
 #   environment: BEN_PREP, BEN_SYNTH, SHARED, MPIRUN
 set -euo pipefail
-: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${SHARED:?}" "${MPIRUN:?}"
-read -r -a mpirun <<<"$MPIRUN"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+require_env BEN_PREP BEN_SYNTH SHARED MPIRUN
+use_mpirun
+make_tmp
 
 "$BEN_SYNTH" -o "$tmp/a" -n 40 --seed 3 -q
 a=$tmp/a
@@ -32,9 +32,8 @@ interval=2
 hold=8
 ( sleep "$hold"; cat "$tmp/saved.json" >"$json" ) &
 feeder=$!
-"${mpirun[@]}" -np 2 "$BEN_PREP" -r1 "$a/BigEarthNet-S1-v1.0" \
-  -r2 "$a/BigEarthNet-v1.0" -o "$tmp/out" -n "$csv" --records-per-shard 5 \
-  --progress "$interval" 2>"$tmp/err"
+ben_prep 2 -r1 "$a/BigEarthNet-S1-v1.0" -r2 "$a/BigEarthNet-v1.0" -o "$tmp/out" \
+  -n "$csv" --records-per-shard 5 --progress "$interval" 2>"$tmp/err"
 wait "$feeder"
 rm "$json"
 mv "$tmp/saved.json" "$json"
@@ -72,7 +71,7 @@ grep "$progress_re" "$tmp/err" | grep -o "elapsed [0-9]*:[0-9]*:[0-9]*" |
       exit bad }' >&2 || fail "progress lines not at $interval s intervals"
 # Without --progress (default 30 s) a short run prints none.
 rm -rf "$tmp/out"
-"${mpirun[@]}" -np 2 "$BEN_PREP" -r1 "$a/BigEarthNet-S1-v1.0" \
-  -r2 "$a/BigEarthNet-v1.0" -o "$tmp/out2" -n "$csv" 2>"$tmp/err2"
+ben_prep 2 -r1 "$a/BigEarthNet-S1-v1.0" -r2 "$a/BigEarthNet-v1.0" -o "$tmp/out2" \
+  -n "$csv" 2>"$tmp/err2"
 if grep -q "progress:" "$tmp/err2"; then fail "progress line in a 1-second run"; fi
-echo "PASS: $n progress lines at $interval s intervals in a run of $run_s s, summary line printed"
+pass "$n progress lines at $interval s intervals in a run of $run_s s, summary line printed"

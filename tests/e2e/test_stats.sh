@@ -6,16 +6,16 @@
 #
 #   test_stats.sh NP     environment: BEN_PREP, BEN_SYNTH, BP_CHECK, SHARED, MPIRUN
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 np=$1
-: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}"
-read -r -a mpirun <<<"$MPIRUN"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+require_env BEN_PREP BEN_SYNTH BP_CHECK SHARED MPIRUN
+use_mpirun
+make_tmp
 
 "$BEN_SYNTH" -o "$tmp/a" -n 150 --seed 11 -q
 a=$tmp/a
-"${mpirun[@]}" -np "$np" "$BEN_PREP" -r1 "$a/BigEarthNet-S1-v1.0" \
-  -r2 "$a/BigEarthNet-v1.0" -o "$tmp/out" \
+ben_prep "$np" -r1 "$a/BigEarthNet-S1-v1.0" -r2 "$a/BigEarthNet-v1.0" -o "$tmp/out" \
   -n "$a/splits/train.csv" "$a/splits/val.csv" "$a/splits/test.csv" \
   --records-per-shard 7 -q
 "$BP_CHECK" "$tmp/out" --sources "$a/BigEarthNet-S1-v1.0" "$a/BigEarthNet-v1.0" \
@@ -25,8 +25,7 @@ cp -r "$tmp/out" "$tmp/bad"
 sed -i '0,/"mean": /s/"mean": \([-0-9.e]*\)/"mean": 1\1/' "$tmp/bad/manifest.json"
 if "$BP_CHECK" "$tmp/bad" --sources "$a/BigEarthNet-S1-v1.0" "$a/BigEarthNet-v1.0" \
   --labels "$SHARED/label_indices.json" --stats >"$tmp/log"; then
-  echo "FAIL: a changed mean went unnoticed" >&2
-  exit 1
+  fail "a changed mean went unnoticed"
 fi
-grep -q "statistics.*mean" "$tmp/log" || { cat "$tmp/log" >&2; exit 1; }
-echo "PASS: statistics on $np rank(s) match the sources; a wrong mean is caught"
+grep -q "statistics.*mean" "$tmp/log" || { cat "$tmp/log" >&2; fail "the checker does not say which mean is wrong"; }
+pass "statistics on $np rank(s) match the sources; a wrong mean is caught"

@@ -7,23 +7,23 @@
 #   test_synth.sh PATCHES NP RPS
 #   environment: BEN_PREP, BEN_SYNTH, BP_CHECK, SHARED, MPIRUN
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 patches=$1 np=$2 rps=$3
-: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}"
-read -r -a mpirun <<<"$MPIRUN"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+require_env BEN_PREP BEN_SYNTH BP_CHECK SHARED MPIRUN
+use_mpirun
+make_tmp
 
 "$BEN_SYNTH" -o "$tmp/archive" -n "$patches" --seed 7 -q
 a=$tmp/archive
 splits=("$a/splits/train.csv" "$a/splits/val.csv" "$a/splits/test.csv")
 for s in "${splits[@]}"; do
-  [[ $(wc -l <"$s") -gt 0 ]] || { echo "FAIL: generator wrote an empty $s" >&2; exit 1; }
+  [[ $(wc -l <"$s") -gt 0 ]] || fail "generator wrote an empty $s"
 done
 
 convert() { # ranks, output folder
-  "${mpirun[@]}" -np "$1" "$BEN_PREP" -r1 "$a/BigEarthNet-S1-v1.0" \
-    -r2 "$a/BigEarthNet-v1.0" -o "$2" -n "${splits[@]}" \
-    --records-per-shard "$rps" -q
+  ben_prep "$1" -r1 "$a/BigEarthNet-S1-v1.0" -r2 "$a/BigEarthNet-v1.0" -o "$2" \
+    -n "${splits[@]}" --records-per-shard "$rps" -q
 }
 
 convert "$np" "$tmp/out"
@@ -34,10 +34,9 @@ convert 1 "$tmp/out1"
 for f in "$tmp/out1"/*.tfrecord; do
   cmp "$f" "$tmp/out/$(basename "$f")"
 done
-n1=$(ls "$tmp/out1"/*.tfrecord | wc -l)
-n=$(ls "$tmp/out"/*.tfrecord | wc -l)
-[[ $n -eq $n1 ]] || { echo "FAIL: $n shards on $np ranks, $n1 on one rank" >&2; exit 1; }
+n1=$(find "$tmp/out1" -name '*.tfrecord' | wc -l)
+n=$(find "$tmp/out" -name '*.tfrecord' | wc -l)
+[[ $n -eq $n1 ]] || fail "$n shards on $np ranks, $n1 on one rank"
 # The manifests differ only in the facts of the run.
-diff <(sed '/"run": {/,$d' "$tmp/out/manifest.json") \
-  <(sed '/"run": {/,$d' "$tmp/out1/manifest.json")
-echo "PASS: $patches patches on $np ranks: every pixel and label checked; identical on 1 rank"
+diff <(without_run "$tmp/out/manifest.json") <(without_run "$tmp/out1/manifest.json")
+pass "$patches patches on $np ranks: every pixel and label checked; identical on 1 rank"

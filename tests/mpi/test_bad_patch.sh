@@ -5,50 +5,39 @@
 #
 #   test_bad_patch.sh NP     environment: BEN_PREP, SHARED, MPIRUN
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 np=$1
-: "${BEN_PREP:?}" "${SHARED:?}" "${MPIRUN:?}"
-read -r -a mpirun <<<"$MPIRUN"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-sample=$SHARED/bigearthnet-v1-sample
-csv=$SHARED/golden/example_mm.csv
+require_env BEN_PREP SHARED MPIRUN
+use_mpirun
+make_tmp
+fail_log=$tmp/err
 
 # A copy of the sample made of symlinks, so files can be taken away.
-mkdir -p "$tmp/S1" "$tmp/S2"
-for d in "$sample/BigEarthNet-S1-v1.0"/* "$sample/BigEarthNet-v1.0"/*; do
-  dest=$tmp/S1
-  [[ $d == */BigEarthNet-v1.0/* ]] && dest=$tmp/S2
-  mkdir -p "$dest/$(basename "$d")"
-  ln -s "$d"/* "$dest/$(basename "$d")/"
-done
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
+link_sample "$tmp"
 
 expect_failure() { # what, file expected in the message, csv line
-  local what=$1 file=$2 line=$3 rc=0
+  local what=$1 file=$2 line=$3 i f
   rm -rf "$tmp/out"
-  "${mpirun[@]}" -np "$np" "$BEN_PREP" -r1 "$tmp/S1" -r2 "$tmp/S2" \
-    -o "$tmp/out" -n "$csv" --records-per-shard 2 2>"$tmp/err" || rc=$?
-  [[ $rc -eq 1 ]] || { cat "$tmp/err" >&2; fail "$what: exit status $rc, expected 1"; }
-  grep -qF "$file" "$tmp/err" || { cat "$tmp/err" >&2; fail "$what: message does not name $file"; }
-  grep -q "example_mm.csv line $line:" "$tmp/err" || { cat "$tmp/err" >&2; fail "$what: message does not name CSV line $line"; }
+  run_status ben_prep "$np" -r1 "$tmp/S1" -r2 "$tmp/S2" \
+    -o "$tmp/out" -n "$golden_csv" --records-per-shard 2 2>"$tmp/err"
+  sanitizer_check "$what"
+  [[ $rc -eq 1 ]] || fail "$what: exit status $rc, expected 1"
+  grep -qF "$file" "$tmp/err" || fail "$what: message does not name $file"
+  grep -q "example_mm.csv line $line:" "$tmp/err" || fail "$what: message does not name CSV line $line"
   [[ ! -e $tmp/out/manifest.json ]] || fail "$what: a manifest was written"
-  if find "$tmp/out" -name '*.tmp' | grep -q .; then fail "$what: temporary files left"; fi
+  [[ -z $(tmp_files "$tmp/out") ]] || fail "$what: temporary files left"
   # The shard holding the bad row (rows 5-6 with 2 per shard) must not exist.
   [[ ! -e $tmp/out/example_mm-00002-of-00003.tfrecord ]] || fail "$what: the failed shard exists under its final name"
-  # Any shard that does exist must be complete: compare with the golden bytes.
-  # Shard i holds records 2i and 2i+1; the golden index gives their offsets.
-  local i off size
+  # Any shard that does exist must be complete: shard i holds exactly the
+  # golden records of rows 2i+1 and 2i+2.
   for i in 0 1; do
-    local f=$tmp/out/example_mm-0000$i-of-00003.tfrecord
+    f=$tmp/out/example_mm-0000$i-of-00003.tfrecord
     [[ -e $f ]] || continue
-    off=$(awk -v r=$((2 * i + 1)) 'NR == r {print $1}' "$SHARED/golden/example_mm.tfrecord.idx")
-    size=$(stat -c %s "$f")
-    cmp -s "$f" <(tail -c +$((off + 1)) "$SHARED/golden/example_mm.tfrecord" | head -c "$size") ||
+    cmp -s "$f" <(golden_rows $((2 * i + 1)) $((2 * i + 2))) ||
       fail "$what: $f is not a complete shard"
   done
-  echo "PASS: $what ($np ranks)"
+  pass "$what ($np ranks)"
 }
 
 # Line 5 of the CSV is S2B_MSIL2A_20170924T93020_69_24.

@@ -5,19 +5,20 @@
 #
 #   test_dry_run.sh NP [RPS]     environment: BEN_PREP, SHARED, MPIRUN
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 np=$1 rps=${2:-}
-: "${BEN_PREP:?}" "${SHARED:?}" "${MPIRUN:?}"
-read -r -a mpirun <<<"$MPIRUN"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+require_env BEN_PREP SHARED MPIRUN
+use_mpirun
+make_tmp
 cd "$tmp"
 
 splits=("$SHARED/splits/train.csv" "$SHARED/splits/val.csv" "$SHARED/splits/test.csv")
 args=(--dry-run -n "${splits[@]}")
 [[ -n $rps ]] && args+=(--records-per-shard "$rps")
-start=$(date +%s.%N)
-"${mpirun[@]}" -np "$np" "$BEN_PREP" "${args[@]}" >plan.txt
-end=$(date +%s.%N)
+start=$(now)
+ben_prep "$np" "${args[@]}" >plan.txt
+took=$(seconds_since "$start")
 
 for csv in "${splits[@]}"; do
   split=$(basename "$csv" .csv)
@@ -41,11 +42,8 @@ for csv in "${splits[@]}"; do
 done
 grep -q "^ben-prep .* dry run: 3 split files, 519284 rows" plan.txt || {
   head -3 plan.txt >&2
-  echo "FAIL: summary line does not say 519284 rows" >&2
-  exit 1
+  fail "summary line does not say 519284 rows"
 }
-if [[ -n $(ls -A "$tmp" | grep -v '^plan.txt$') ]]; then
-  echo "FAIL: the dry run wrote files" >&2
-  exit 1
-fi
-echo "PASS: dry run on $np ranks took $(echo "$end - $start" | bc 2>/dev/null || echo "?") s"
+[[ -z $(find "$tmp" -mindepth 1 -maxdepth 1 ! -name plan.txt) ]] ||
+  fail "the dry run wrote files"
+pass "dry run on $np ranks took $took s"

@@ -5,34 +5,24 @@
 #
 #   test_golden.sh NP RPS     environment: BEN_PREP, BP_CHECK, SHARED, MPIRUN
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 np=$1 rps=$2
-: "${BEN_PREP:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}"
-read -r -a mpirun <<<"$MPIRUN"
+require_env BEN_PREP BP_CHECK SHARED MPIRUN
+use_mpirun
+make_tmp
+rows=$(grep -c . "$golden_csv")
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-sample=$SHARED/bigearthnet-v1-sample
-csv=$SHARED/golden/example_mm.csv
-rows=$(grep -c . "$csv")
-
-"${mpirun[@]}" -np "$np" "$BEN_PREP" -r1 "$sample/BigEarthNet-S1-v1.0" \
-  -r2 "$sample/BigEarthNet-v1.0" -o "$tmp/out" -n "$csv" \
+ben_prep "$np" -r1 "$sample_s1" -r2 "$sample_s2" -o "$tmp/out" -n "$golden_csv" \
   --records-per-shard "$rps" -q
 
 expected_shards=$(((rows + rps - 1) / rps))
 shards=$(find "$tmp/out" -name '*.tfrecord' | wc -l)
-if [[ $shards -ne $expected_shards ]]; then
-  echo "FAIL: $shards shard files, expected $expected_shards" >&2
-  exit 1
-fi
-if find "$tmp/out" -name '*.tmp' | grep -q .; then
-  echo "FAIL: temporary files left behind" >&2
-  exit 1
-fi
+[[ $shards -eq $expected_shards ]] || fail "$shards shard files, expected $expected_shards"
+[[ -z $(tmp_files "$tmp/out") ]] || fail "temporary files left behind"
 # Shard names sort in row order: plain concatenation in name order must
 # give the golden file too.
-cat "$tmp/out"/example_mm-*.tfrecord | cmp - "$SHARED/golden/example_mm.tfrecord"
-"$BP_CHECK" "$tmp/out" --golden "$SHARED/golden/example_mm.tfrecord" \
-  --sources "$sample/BigEarthNet-S1-v1.0" "$sample/BigEarthNet-v1.0" \
+cat "$tmp/out"/example_mm-*.tfrecord | cmp - "$golden"
+"$BP_CHECK" "$tmp/out" --golden "$golden" --sources "$sample_s1" "$sample_s2" \
   --labels "$SHARED/label_indices.json"
-echo "PASS: $np ranks, $rps records per shard, $shards shards"
+pass "$np ranks, $rps records per shard, $shards shards"
