@@ -91,12 +91,12 @@ same_output() {
     fail "the manifest differs from the uninterrupted run's"
 }
 
-# A 400-patch archive in $tmp/archive; args: the options of a run over its
-# three splits, 10 records per shard; $tmp/ref: the output of an
+# A 400-patch archive in a=$tmp/archive; args: the options of a run over
+# its three splits, 10 records per shard; $tmp/ref: the output of an
 # uninterrupted 3-rank run (nshards shards). Returns 1 (after fail) when that
 # run fails.
 make_reference() {
-  local a=$tmp/archive
+  a=$tmp/archive
   "$BEN_SYNTH" -o "$a" -n 400 --seed 5 -q
   args=(-r1 "$a/BigEarthNet-S1-v1.0" -r2 "$a/BigEarthNet-v1.0"
     -n "$a/splits/train.csv" "$a/splits/val.csv" "$a/splits/test.csv"

@@ -24,7 +24,7 @@
 set -euo pipefail
 mode=${1:?usage: test_stall.sh stall|stop}
 : "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 tmp=$(mktemp -d)
@@ -65,7 +65,7 @@ start_slow() {
       -x "LD_PRELOAD=$FAILIO_PRELOAD" -x FAILIO_MATCH=.tif -x "FAILIO_DELAY_US=$delay" \
       "$BEN_PREP" "${args[@]}" -o "$out" "$@" 2>"$tmp/err" &
     mp=$!
-    rank0= victim=
+    rank0="" victim=""
     while [[ -z $rank0 || -z $victim || $(journal_shards "$out") -lt 2 ]]; do
       kill -0 "$mp" 2>/dev/null || break
       if [[ $(ms_since "$start") -gt 120000 ]]; then
