@@ -1,3 +1,5 @@
+/* cli.c - the command line: one option table behind the parser and --help
+ * (see benprep/config.h). */
 #include "benprep/config.h"
 
 #include <errno.h>

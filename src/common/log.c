@@ -1,3 +1,5 @@
+/* log.c - rank-prefixed, level-gated messages on stderr (see
+ * benprep/log.h). */
 #include "benprep/log.h"
 
 #include <stdio.h>

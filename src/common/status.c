@@ -1,3 +1,5 @@
+/* status.c - the messages and exit codes of the status table (see
+ * benprep/status.h). */
 #include "benprep/status.h"
 
 static const char *const messages[] = {

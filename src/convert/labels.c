@@ -1,3 +1,5 @@
+/* labels.c - the 43 -> 19 class table and the label JSON parser (json-c)
+ * (see benprep/labels.h). */
 #include "benprep/labels.h"
 
 #include <stdarg.h>

@@ -1,3 +1,6 @@
+/* patch.c - one patch pair read: each file read whole once, bands decoded
+ * directly (tiff.c) or by GDAL from memory, labels from the JSON,
+ * --update_json (see benprep/patch.h). */
 #include "benprep/patch.h"
 
 #include <errno.h>

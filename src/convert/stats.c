@@ -1,3 +1,5 @@
+/* stats.c - band statistics and label counts of a chunk, merged with
+ * Chan's update, and their exact journal form (see benprep/stats.h). */
 #include "benprep/stats.h"
 
 #include <math.h>

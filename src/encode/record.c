@@ -1,3 +1,6 @@
+/* record.c - the 18-feature MM record (15 for S2-only) of one pair, described
+ * over the pair's arrays and encoded as a tf.train.Example (see
+ * benprep/record.h). */
 #include "benprep/record.h"
 
 #include <string.h>

@@ -1,3 +1,5 @@
+/* tfrecord.c - TFRecord framing: length, masked CRC-32C of the length, data,
+ * masked CRC-32C of the data (see benprep/tfrecord.h). */
 #include "benprep/tfrecord.h"
 
 #include <string.h>

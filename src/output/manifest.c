@@ -1,3 +1,6 @@
+/* manifest.c - OUT/manifest.json through json-c: the options, inputs,
+ * record schema, every shard, statistics and failures, written atomically
+ * (see benprep/manifest.h). */
 #include "benprep/manifest.h"
 
 #include <errno.h>

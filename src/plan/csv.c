@@ -1,3 +1,5 @@
+/* csv.c - split files and exclusion lists (MM or S2-only): rows, names,
+ * line numbers, every problem reported (see benprep/csv.h). */
 #include "benprep/csv.h"
 
 #include <errno.h>

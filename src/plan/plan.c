@@ -1,3 +1,5 @@
+/* plan.c - the plan: splits cut into chunks of consecutive rows, repeated
+ * patch names found, exclusion lists applied (see benprep/plan.h). */
 #include "benprep/plan.h"
 
 #include <stdio.h>
