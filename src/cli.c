@@ -19,7 +19,7 @@ const char *bp_version(void) { return BENPREP_VERSION; }
 
 enum opt_id {
     OPT_R1, OPT_R2, OPT_OUT, OPT_SPLITS, OPT_LIBRARY, OPT_UPDATE_JSON,
-    OPT_RPS, OPT_MAX_FAILURES, OPT_RESUME, OPT_FORCE, OPT_DECODER, OPT_PROGRESS, OPT_EXCLUDE, OPT_COMPRESSION, OPT_LEVEL, OPT_INDEX,
+    OPT_RPS, OPT_MAX_FAILURES, OPT_RESUME, OPT_FORCE, OPT_DECODER, OPT_PROGRESS, OPT_STALL_LIMIT, OPT_EXCLUDE, OPT_COMPRESSION, OPT_LEVEL, OPT_INDEX,
     OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_HELP, OPT_VERSION
 };
 
@@ -88,6 +88,12 @@ static const struct opt options[] = {
     {OPT_PROGRESS, NULL, "--progress", ARG_ONE, "SECONDS",
      "rank 0 reports patches done, rate, MB/s and time left every SECONDS "
      "(default 30; 0 for none)"},
+    {OPT_STALL_LIMIT, NULL, "--stall-limit", ARG_ONE, "SECONDS",
+     "end the run (exit 1) when a worker rank converting a chunk has sent "
+     "nothing for SECONDS: it is named with its host and chunk; the "
+     "finished shards are kept and --resume continues (default 300; 0: "
+     "wait for ever). It must exceed the longest single step of a worker: "
+     "reading one patch, writing out one shard"},
     {OPT_DRY_RUN, NULL, "--dry-run", ARG_NONE, NULL,
      "read and check the split files, print the shard plan, convert nothing"},
     {OPT_VERBOSE, "-v", "--verbose", ARG_NONE, NULL,
@@ -209,6 +215,7 @@ static enum bp_cli_result init_config(struct bp_config *cfg, int argc,
     cfg->library = "tensorflow";
     cfg->records_per_shard = BP_DEFAULT_RECORDS_PER_SHARD;
     cfg->progress_seconds = 30;
+    cfg->stall_limit_seconds = 300;
     cfg->compression_level = 6;
     cfg->argc = argc;
     cfg->argv = argv;
@@ -281,6 +288,13 @@ static enum bp_cli_result take_number(const struct opt *o, const char *value,
                          "--progress wants seconds from 0 to 86400, not '%s'",
                          value);
         break;
+    case OPT_STALL_LIMIT:
+        if (parse_u32(value, 0, 86400, &cfg->stall_limit_seconds) != 0)
+            return usage(err,
+                         "--stall-limit wants seconds from 0 to 86400, not "
+                         "'%s'",
+                         value);
+        break;
     default:
         break;
     }
@@ -349,6 +363,7 @@ static enum bp_cli_result apply_option(const struct opt *o, const char *value,
     case OPT_RPS:
     case OPT_LEVEL:
     case OPT_PROGRESS:
+    case OPT_STALL_LIMIT:
         return take_number(o, value, st, cfg);
     case OPT_UPDATE_JSON:
         cfg->update_json = 1;

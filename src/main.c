@@ -116,10 +116,11 @@ int main(int argc, char **argv)
     }
     int level = BP_LOG_INFO + cfg.verbosity;
     bp_log_setup(rank, level < BP_LOG_ERROR ? BP_LOG_ERROR : level);
-    int status = bp_run(&cfg, MPI_COMM_WORLD);
+    int alone = 0;
+    int status = bp_run(&cfg, MPI_COMM_WORLD, &alone);
     int exit_code = bp_status_exit_code(status);
     bp_config_free(&cfg);
-    if (status == BP_MPI)
+    if (status == BP_MPI || alone)
         MPI_Abort(MPI_COMM_WORLD, exit_code);
     fflush(stdout);
     MPI_Finalize();

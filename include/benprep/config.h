@@ -26,6 +26,8 @@ struct bp_config {
     int resume;           /* continue the run recorded in OUT */
     int force;            /* replace an earlier run's output in OUT */
     uint32_t progress_seconds; /* 0: no progress lines */
+    uint32_t stall_limit_seconds; /* a worker silent this long while it
+                                     converts ends the run; 0: never */
     enum bp_compression compression; /* --compression */
     int compression_level;           /* 0-9, TensorFlow's default 6 */
     int index;                       /* --index: write NAME.idx files */

@@ -20,27 +20,9 @@
 #include "benprep/config.h"
 #include "benprep/csv.h"
 #include "benprep/names.h"
+#include "benprep/outcome.h"
 #include "benprep/plan.h"
 #include "benprep/stats.h"
-
-
-/* What became of one chunk of the plan. */
-struct bp_chunk_result {
-    uint64_t records;
-    uint64_t bytes;
-    uint32_t crc32c;
-    int32_t status; /* BP_OK once the shard is final */
-    uint64_t index_bytes; /* its .idx file, with --index */
-    uint32_t index_crc32c;
-};
-
-/* A patch skipped under --max-failures: where it is and why. */
-struct bp_skip {
-    uint32_t chunk; /* plan index */
-    uint32_t row;   /* index of the row within the chunk */
-    char *file;     /* owned */
-    char *reason;   /* owned */
-};
 
 struct bp_run_facts {
     int ranks;

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "benprep/identity.h"
 #include "benprep/log.h"
 #include "benprep/patch.h"
 #include "benprep/status.h"
@@ -91,21 +92,7 @@ static void add_options(json_object *root, const struct bp_config *cfg)
     json_object_object_add(root, "tool", tool);
     json_object_object_add(root, "manifest_version", json_object_new_int(1));
 
-    json_object *options = json_object_new_object();
-    json_object_object_add(options, "library",
-                           json_object_new_string(cfg->library));
-    json_object_object_add(options, "records_per_shard",
-                           json_object_new_int64(cfg->records_per_shard));
-    json_object_object_add(options, "update_json",
-                           json_object_new_boolean(cfg->update_json));
-    json_object_object_add(options, "max_failures",
-                           json_object_new_int64((int64_t)cfg->max_failures));
-    json_object_object_add(options, "compression",
-                           json_object_new_string(bp_compression_name(cfg->compression)));
-    json_object_object_add(options, "compression_level",
-                           json_object_new_int(cfg->compression_level));
-    json_object_object_add(options, "index", json_object_new_boolean(cfg->index));
-    json_object_object_add(root, "options", options);
+    json_object_object_add(root, "options", bp_manifest_options(cfg));
 }
 
 /* inputs.splits: each split file, its rows and what the lists excluded. */
@@ -160,10 +147,7 @@ static void add_inputs(json_object *root, const struct bp_config *cfg,
                        const struct bp_inputs *in)
 {
     json_object *inputs = json_object_new_object();
-    json_object_object_add(inputs, "root_folder_s1",
-                           json_object_new_string(cfg->root_s1 ? cfg->root_s1 : ""));
-    json_object_object_add(inputs, "root_folder_s2",
-                           json_object_new_string(cfg->root_s2));
+    bp_manifest_roots(inputs, cfg);
     json_object_object_add(inputs, "splits", split_inputs(in));
     json_object_object_add(inputs, "exclude", exclude_inputs(in));
     json_object_object_add(root, "inputs", inputs);

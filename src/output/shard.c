@@ -1,3 +1,10 @@
+/*
+ * shard.c - one shard file: written under its temporary name through one
+ * large buffer (zlib/gzip when asked), framed records, the index file,
+ * fsync, and the final names only once rank 0 has journaled it (see
+ * benprep/shard.h). Temporary files, fsync and renames go through
+ * common/fsutil.h.
+ */
 #include "benprep/shard.h"
 
 #include <errno.h>
@@ -40,6 +47,8 @@ struct bp_shard {
     char *idx;           /* its text */
     size_t idx_len, idx_cap;
 
+    char dir[4096];       /* the output folder */
+    char idx_name[520];   /* NAME.idx */
     char tmp_path[4096];
     char final_path[4096];
     char idx_tmp_path[4096];
@@ -102,18 +111,19 @@ static int path2(char *buf, size_t size, const char *dir, const char *prefix,
 int bp_shard_open(struct bp_shard *s, const char *dir, const char *name)
 {
     bp_shard_abort(s);
-    if (path2(s->tmp_path, sizeof s->tmp_path, dir, ".", name, ".tmp") ||
-        path2(s->final_path, sizeof s->final_path, dir, "", name, "") ||
-        path2(s->idx_tmp_path, sizeof s->idx_tmp_path, dir, ".", name, ".idx.tmp") ||
-        path2(s->idx_final_path, sizeof s->idx_final_path, dir, "", name, ".idx")) {
+    int n1 = snprintf(s->dir, sizeof s->dir, "%s", dir);
+    int n2 = snprintf(s->idx_name, sizeof s->idx_name, "%s.idx", name);
+    if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof s->dir ||
+        (size_t)n2 >= sizeof s->idx_name ||
+        path2(s->idx_tmp_path, sizeof s->idx_tmp_path, dir, ".", name,
+              ".idx.tmp")) {
         BP_ERROR("%s/%s: output path too long", dir, name);
         return BP_OUTPUT;
     }
-    s->fd = open(s->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (s->fd < 0) {
-        BP_ERROR("%s: cannot create: %s", s->tmp_path, strerror(errno));
+    s->fd = bp_tmp_create(dir, name, 0, s->tmp_path, s->final_path,
+                          sizeof s->tmp_path);
+    if (s->fd < 0)
         return BP_OUTPUT;
-    }
     s->used = 0;
     s->records = 0;
     s->offset = 0;
@@ -242,21 +252,16 @@ void bp_shard_abort(struct bp_shard *s)
 /* Write the index text to its temporary file: write, fsync, close. */
 static int write_index(struct bp_shard *s)
 {
-    int fd = open(s->idx_tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                  0644);
-    if (fd < 0) {
-        BP_ERROR("%s: cannot create: %s", s->idx_tmp_path, strerror(errno));
+    int fd = bp_tmp_create(s->dir, s->idx_name, 0, s->idx_tmp_path,
+                           s->idx_final_path, sizeof s->idx_tmp_path);
+    if (fd < 0)
         return BP_OUTPUT;
-    }
-    int rc = write_all(fd, s->idx_tmp_path, (const uint8_t *)s->idx, s->idx_len);
-    if (rc == BP_OK && fsync(fd) != 0) {
-        BP_ERROR("%s: fsync failed: %s", s->idx_tmp_path, strerror(errno));
-        rc = BP_OUTPUT;
-    }
-    if (close(fd) != 0 && rc == BP_OK) {
-        BP_ERROR("%s: close failed: %s", s->idx_tmp_path, strerror(errno));
-        rc = BP_OUTPUT;
-    }
+    int rc = write_all(fd, s->idx_tmp_path, (const uint8_t *)s->idx,
+                       s->idx_len);
+    if (rc == BP_OK)
+        rc = bp_file_finish(fd, s->idx_tmp_path);
+    else
+        close(fd);
     if (rc != BP_OK)
         unlink(s->idx_tmp_path);
     return rc;
@@ -264,17 +269,14 @@ static int write_index(struct bp_shard *s)
 
 int bp_shard_close(struct bp_shard *s, struct bp_shard_info *info)
 {
-    if (flush(s, 1) != BP_OK)
-        goto fail;
-    end_compressor(s);
-    if (fsync(s->fd) != 0) {
-        BP_ERROR("%s: fsync failed: %s", s->tmp_path, strerror(errno));
-        goto fail;
+    if (flush(s, 1) != BP_OK) {
+        bp_shard_abort(s);
+        return BP_OUTPUT;
     }
+    end_compressor(s);
     int fd = s->fd;
     s->fd = -1;
-    if (close(fd) != 0) {
-        BP_ERROR("%s: close failed: %s", s->tmp_path, strerror(errno));
+    if (bp_file_finish(fd, s->tmp_path) != BP_OK) {
         unlink(s->tmp_path);
         return BP_OUTPUT;
     }
@@ -292,22 +294,16 @@ int bp_shard_close(struct bp_shard *s, struct bp_shard_info *info)
     info->crc32c =
         s->compression == BP_COMPRESS_NONE ? s->stream_crc : s->file_crc;
     return BP_OK;
-fail:
-    bp_shard_abort(s);
-    return BP_OUTPUT;
 }
 
 int bp_shard_publish(struct bp_shard *s)
 {
-    if (s->index && s->records && rename(s->idx_tmp_path, s->idx_final_path) != 0) {
-        BP_ERROR("%s: cannot rename to %s: %s", s->idx_tmp_path,
-                 s->idx_final_path, strerror(errno));
+    if (s->index && s->records &&
+        bp_publish(s->idx_tmp_path, s->idx_final_path, s->dir) != BP_OK) {
         bp_shard_discard(s);
         return BP_OUTPUT;
     }
-    if (rename(s->tmp_path, s->final_path) != 0) {
-        BP_ERROR("%s: cannot rename to %s: %s", s->tmp_path, s->final_path,
-                 strerror(errno));
+    if (bp_publish(s->tmp_path, s->final_path, s->dir) != BP_OK) {
         unlink(s->tmp_path);
         return BP_OUTPUT;
     }

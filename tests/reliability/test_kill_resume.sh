@@ -15,15 +15,14 @@
 set -euo pipefail
 victim_rank=${1:-1} resume_np=${2:-2}
 : "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
-read -r -a mpirun <<<"$MPIRUN"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 tmp=$(mktemp -d)
 mp=
 cleanup() {
   # Leave no rank of ours behind (only processes carrying this run's tag).
-  local p
-  for p in $(tagged_ranks); do kill -KILL "$p" 2>/dev/null || true; done
-  [[ -n $mp ]] && kill -KILL "$mp" 2>/dev/null || true
+  kill_tagged
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -35,31 +34,6 @@ fail() {
   exit 1
 }
 pass() { echo "PASS: $*"; }
-now() { date +%s%N; }
-ms_since() { echo $((($(now) - $1) / 1000000)); }
-
-# PIDs of the ben-prep ranks of this test (optionally only MPI rank $1),
-# found by the tag in their environment.
-tagged_ranks() {
-  local f p env
-  for f in /proc/[0-9]*/environ; do
-    p=${f#/proc/}
-    p=${p%/environ}
-    [[ $(cat "/proc/$p/comm" 2>/dev/null) == ben-prep ]] || continue
-    env=$(tr '\0' '\n' <"$f" 2>/dev/null) || continue
-    grep -qxF "BENPREP_RELTEST_TAG=$tag" <<<"$env" || continue
-    [[ -z ${1:-} ]] || grep -qx "OMPI_COMM_WORLD_RANK=$1" <<<"$env" || continue
-    echo "$p"
-  done 2>/dev/null
-}
-
-# Shard lines in the journal (all lines but the identity line).
-journal_shards() {
-  local j=$1/ben-prep.journal n
-  [[ -f $j ]] || { echo 0; return; }
-  n=$(grep -c '"shard":' "$j" || true)
-  echo "${n:-0}"
-}
 
 # Shards under final names.
 final_shards() {
@@ -68,40 +42,8 @@ final_shards() {
   echo "$n"
 }
 
-# Wait for background mpirun $mp to end, at most $1 seconds; sets rc.
-# A sanitizer report (-DBENPREP_SANITIZE=ON) in the last run's messages.
-sanitizer_check() {
-  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$tmp/err"; then
-    fail "$1: sanitizer report"
-  fi
-}
-
-wait_mpirun() {
-  local limit=$1 start
-  start=$(now)
-  while kill -0 "$mp" 2>/dev/null; do
-    if [[ $(ms_since "$start") -gt $((limit * 1000)) ]]; then
-      echo "mpirun still running after ${limit}s; killing it" >&2
-      for p in $(tagged_ranks); do kill -KILL "$p" 2>/dev/null || true; done
-      kill -KILL "$mp" 2>/dev/null || true
-      break
-    fi
-    sleep 0.1
-  done
-  rc=0
-  wait "$mp" || rc=$?
-  mp=
-}
-
 # ---- the archive and the reference output -------------------------------------
-a=$tmp/archive
-"$BEN_SYNTH" -o "$a" -n 400 --seed 5 -q
-splits=("$a/splits/train.csv" "$a/splits/val.csv" "$a/splits/test.csv")
-args=(-r1 "$a/BigEarthNet-S1-v1.0" -r2 "$a/BigEarthNet-v1.0" -n "${splits[@]}"
-  --records-per-shard 10)
-"${mpirun[@]}" -np 3 "$BEN_PREP" "${args[@]}" -o "$tmp/ref" -q 2>"$tmp/err" ||
-  fail "reference run: exit status $?"
-nshards=$(ls "$tmp/ref"/*.tfrecord | wc -l)
+make_reference
 [[ $nshards -ge 30 ]] || fail "reference run: only $nshards shards"
 pass "reference run on 3 ranks: $nshards shards"
 
@@ -188,13 +130,7 @@ while read -r ino mtime size f; do
   [[ $(stat -c '%i %Y %s' "$f") == "$ino $mtime $size" ]] ||
     fail "${f##*/} was rewritten by --resume"
 done <"$tmp/stat-before"
-diff <(cd "$tmp/ref" && ls -A) <(cd "$out" && ls -A) >/dev/null ||
-  fail "the files differ from the uninterrupted run's: $(diff <(cd "$tmp/ref" && ls -A) <(cd "$out" && ls -A) | tr '\n' ' ')"
-for f in "$tmp/ref"/*.tfrecord; do
-  cmp "$f" "$out/${f##*/}" || fail "${f##*/} differs from the uninterrupted run's"
-done
-diff <(sed '/"run": {/,$d' "$tmp/ref/manifest.json") <(sed '/"run": {/,$d' "$out/manifest.json") ||
-  fail "the manifest differs from the uninterrupted run's"
+same_output "$out" "$tmp/ref"
 grep -q '"run": {' "$out/manifest.json" || fail "the manifest has no run object"
 "$BP_CHECK" "$out" --sources "$a/BigEarthNet-S1-v1.0" "$a/BigEarthNet-v1.0" \
   --labels "$SHARED/label_indices.json" >"$tmp/check" 2>&1 ||

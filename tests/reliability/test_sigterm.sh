@@ -16,14 +16,13 @@
 # so that it is still running when the journal shows 2 finished shards.
 set -euo pipefail
 : "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
-read -r -a mpirun <<<"$MPIRUN"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 tmp=$(mktemp -d)
 mp=
 cleanup() {
-  local p
-  for p in $(tagged_ranks); do kill -KILL "$p" 2>/dev/null || true; done
-  [[ -n $mp ]] && kill -KILL "$mp" 2>/dev/null || true
+  kill_tagged
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -37,64 +36,9 @@ fail() {
   failures=$((failures + 1))
 }
 pass() { echo "PASS: $*"; }
-now() { date +%s%N; }
-ms_since() { echo $((($(now) - $1) / 1000000)); }
-
-# PIDs of the ben-prep ranks of this test (optionally only MPI rank $1).
-tagged_ranks() {
-  local f p env
-  for f in /proc/[0-9]*/environ; do
-    p=${f#/proc/}
-    p=${p%/environ}
-    [[ $(cat "/proc/$p/comm" 2>/dev/null) == ben-prep ]] || continue
-    env=$(tr '\0' '\n' <"$f" 2>/dev/null) || continue
-    grep -qxF "BENPREP_RELTEST_TAG=$tag" <<<"$env" || continue
-    [[ -z ${1:-} ]] || grep -qx "OMPI_COMM_WORLD_RANK=$1" <<<"$env" || continue
-    echo "$p"
-  done 2>/dev/null
-}
-
-journal_shards() {
-  local j=$1/ben-prep.journal n
-  [[ -f $j ]] || { echo 0; return; }
-  n=$(grep -c '"shard":' "$j" || true)
-  echo "${n:-0}"
-}
-
-# A sanitizer report (-DBENPREP_SANITIZE=ON) in the last run's messages.
-sanitizer_check() {
-  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$tmp/err"; then
-    fail "$1: sanitizer report"
-  fi
-}
-
-wait_mpirun() { # at most $1 seconds; sets rc
-  local limit=$1 start p
-  start=$(now)
-  while kill -0 "$mp" 2>/dev/null; do
-    if [[ $(ms_since "$start") -gt $((limit * 1000)) ]]; then
-      echo "mpirun still running after ${limit}s; killing it" >&2
-      for p in $(tagged_ranks); do kill -KILL "$p" 2>/dev/null || true; done
-      kill -KILL "$mp" 2>/dev/null || true
-      break
-    fi
-    sleep 0.05
-  done
-  rc=0
-  wait "$mp" || rc=$?
-  mp=
-}
 
 # ---- the archive and the reference output -----------------------------------------
-a=$tmp/archive
-"$BEN_SYNTH" -o "$a" -n 400 --seed 5 -q
-splits=("$a/splits/train.csv" "$a/splits/val.csv" "$a/splits/test.csv")
-args=(-r1 "$a/BigEarthNet-S1-v1.0" -r2 "$a/BigEarthNet-v1.0" -n "${splits[@]}"
-  --records-per-shard 10)
-"${mpirun[@]}" -np 3 "$BEN_PREP" "${args[@]}" -o "$tmp/ref" -q 2>"$tmp/err" ||
-  { fail "reference run: exit status $?"; exit 1; }
-nshards=$(ls "$tmp/ref"/*.tfrecord | wc -l)
-echo "reference run on 3 ranks: $nshards shards"
+make_reference || exit 1
 
 # interrupt WHAT SIGNAL TARGET EXPECTED_STATUS NP: TARGET is all (every rank),
 # rank0, or mpirun.
@@ -156,15 +100,9 @@ interrupt() {
     fail "$what: temporary files left: $(find "$out" -name '*.tmp' -printf '%f ')"
     ok=0
   fi
-  local f name line kept=0
-  for f in "$out"/*.tfrecord; do
-    [[ -e $f ]] || continue
-    name=${f##*/}
-    line=$(grep -E "\"shard\": ?\"$name\"" "$out/ben-prep.journal" || true)
-    [[ -n $line ]] || { fail "$what: $name is not in the journal"; ok=0; }
-    cmp -s "$f" "$tmp/ref/$name" || { fail "$what: $name is not complete"; ok=0; }
-    kept=$((kept + 1))
-  done
+  local before=$failures
+  check_final_shards "$out" "$tmp/ref"
+  [[ $failures -eq $before ]] || ok=0
   [[ $kept -ge $at ]] || { fail "$what: $kept shards left, $at were journaled"; ok=0; }
   [[ $kept -lt $nshards ]] || echo "$what: note: every shard was finished before the stop"
   [[ $ok -eq 0 ]] || pass "$what: ended in $ms ms, exit $rc, $kept complete shards journaled, no temporary file, no manifest"
@@ -176,14 +114,9 @@ interrupt() {
   sanitizer_check "$what: --resume"
   [[ $rc -eq 0 ]] || { fail "$what: --resume: exit status $rc"; ok=0; }
   grep -q "kept $kept shards" "$tmp/err" || { fail "$what: --resume did not keep the $kept shards"; ok=0; }
-  diff <(cd "$tmp/ref" && ls -A) <(cd "$out" && ls -A) >/dev/null ||
-    { fail "$what: --resume: the files differ from the uninterrupted run's"; ok=0; }
-  for f in "$tmp/ref"/*.tfrecord; do
-    cmp -s "$f" "$out/${f##*/}" || { fail "$what: --resume: ${f##*/} differs"; ok=0; }
-  done
-  diff <(sed '/"run": {/,$d' "$tmp/ref/manifest.json") \
-    <(sed '/"run": {/,$d' "$out/manifest.json") >/dev/null 2>&1 ||
-    { fail "$what: --resume: the manifest differs"; ok=0; }
+  before=$failures
+  same_output "$out" "$tmp/ref"
+  [[ $failures -eq $before ]] || ok=0
   [[ $ok -eq 0 ]] || pass "$what: --resume completes, identical to the uninterrupted run"
 }
 
