@@ -46,6 +46,7 @@ struct bp_reader {
     size_t json_len;
     int json_has_19;  /* the key is present... */
     int json_19_same; /* ...with exactly the pair's 19-class names */
+    const char *json_19_differs; /* ...or what it holds instead */
 };
 
 static void gdal_error_handler(CPLErr cls, CPLErrorNum num, const char *msg)
@@ -281,6 +282,7 @@ static int parse_labels(struct bp_reader *r, size_t len, const char *s2_name,
     memcpy(multi_hot, info.multi_hot, BP_LABELS19);
     r->json_has_19 = info.has_19;
     r->json_19_same = info.same_19;
+    r->json_19_differs = info.differs_19;
     r->json_len = len;
     return BP_OK;
 }
@@ -368,8 +370,9 @@ int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
         if (r->json_19_same)
             return BP_OK;
         return fail(why, r->path,
-                    "already has BigEarthNet_19_labels, and they differ from "
-                    "its labels");
+                    "already has BigEarthNet_19_labels, and it is %s, not "
+                    "the names of its labels",
+                    r->json_19_differs);
     }
     size_t end = r->json_len;
     while (end > 0 && (r->file[end - 1] == ' ' || r->file[end - 1] == '\n' ||

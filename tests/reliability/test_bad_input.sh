@@ -279,6 +279,49 @@ patch_cases() {
   grep -q "\"corresponding_s2_patch\": \"${s2[1]}\"" "$f" ||
     fail "test setup: corresponding_s2_patch not replaced"
   expect_bad_patch "S1 JSON of another S2 patch" 4 "$f" "corresponding_s2_patch.*${s2[1]}"
+
+  # Every key the converter reads, holding each JSON type where another
+  # belongs: a message naming the file, the key and the type, on every rank
+  # (no crash: a null here was a segmentation fault).
+  local key value kind
+  for spec in "corresponding_s2_patch|null|null" "corresponding_s2_patch|17|a number" \
+    "corresponding_s2_patch|[]|an array" "corresponding_s2_patch|{}|an object" \
+    "corresponding_s2_patch|true|a boolean" "labels|null|null" "labels|{}|an object" \
+    "labels|\"Pastures\"|a string"; do
+    IFS='|' read -r key value kind <<<"$spec"
+    fresh_copy
+    f=$(s1file 5 labels_metadata.json)
+    replace "$f" json_set "$key" "$value"
+    expect_bad_patch "S1 JSON with $key: $value" 5 "$f" "$key\"? is $kind"
+  done
+  fresh_copy
+  f=$(s1file 2 labels_metadata.json)
+  replace "$f" sed 's/^{"labels": \[/{"labels": [null, /'
+  expect_bad_patch "S1 JSON with a null label" 2 "$f" 'label 1 is null'
+
+  # A NUL inside a string makes it another string, shown escaped.
+  fresh_copy
+  f=$(s1file 3 labels_metadata.json)
+  replace "$f" json_set corresponding_s2_patch "\"${s2[3]}\\u0000\""
+  expect_bad_patch "corresponding_s2_patch with a NUL after the name" 3 "$f" \
+    "corresponding_s2_patch is \"${s2[3]}\\\\u0000\""
+  fresh_copy
+  f=$(s1file 6 labels_metadata.json)
+  replace "$f" sed 's/^{"labels": \[/{"labels": ["Pastures\\u0000 and more", /'
+  expect_bad_patch "label name with a NUL" 6 "$f" 'unknown label name "Pastures\\u0000 and more"'
+}
+
+# Set KEY of the JSON object on stdin to the JSON text VALUE (added when it
+# is missing), keeping the rest of the file's bytes.
+json_set() { # key, value
+  local text
+  text=$(cat)
+  if grep -q "\"$1\": " <<<"$text"; then
+    # The archive's values of these keys hold no quote or bracket.
+    sed -E "s/\"$1\": (\"[^\"]*\"|\[[^]]*\])/\"$1\": $(sed 's/[\/&]/\\&/g' <<<"$2")/" <<<"$text"
+  else
+    printf '%s' "${text%\}}, \"$1\": $2}"
+  fi
 }
 
 # ---- bad split files ----------------------------------------------------------
@@ -529,6 +572,22 @@ max_failures_cases() {
   grep -q '"line": 3,' "$tmp/out/manifest.json" 2>/dev/null ||
     { fail "$what: line 3 not in the manifest's failures"; ok=0; }
   [[ $ok -eq 0 ]] || pass "$what: exit 3, the other 5 records golden"
+
+  # A JSON null where the S2 name belongs is a bad patch like any other: it
+  # is skipped (it once crashed every rank, leaving a .tmp file behind).
+  what="--max-failures 1 with corresponding_s2_patch null ($np ranks)"
+  ok=1
+  fresh_copy
+  f=$(s1file 4 labels_metadata.json)
+  replace "$f" json_set corresponding_s2_patch null
+  rm -rf "$tmp/out" "$tmp/err"
+  convert "$tmp/out" "$csv" --max-failures 1
+  [[ $rc -eq 3 ]] || { fail "$what: exit status $rc, expected 3"; ok=0; }
+  check_shards "$what" "$tmp/out" 4 || ok=0
+  tr -d '\n' <"$tmp/out/manifest.json" 2>/dev/null |
+    grep -qF "\"line\": 4,      \"s2\": \"${s2[4]}\",      \"s1\": \"${s1[4]}\",      \"file\": \"$f\",      \"reason\": \"corresponding_s2_patch is null" ||
+    { fail "$what: line 4 not in the manifest's failures with its reason"; ok=0; }
+  [[ $ok -eq 0 ]] || pass "$what: exit 3, listed, the other 5 records golden"
 
   # Damaged TIFFs that GDAL reports on: the reasons in the manifest name the
   # file, not an internal memory address, so the manifest (up to its "run"
