@@ -322,6 +322,11 @@ static void convert_chunk(struct worker *w)
         int rc = bp_reader_read(w->reader, s2, s1, &pair, &why);
         if (rc == BP_OK && w->cfg->update_json)
             rc = bp_reader_update_json(w->reader, &pair, &why);
+        if (rc != BP_OK && (rc == BP_INTERRUPTED || stop_signal)) {
+            /* A read cut short by a stop is no bad patch: never skipped. */
+            res->status = BP_INTERRUPTED;
+            goto fail;
+        }
         if (rc == BP_INPUT && w->cfg->max_failures > 0) {
             BP_WARN("%s line %u: %s: %s (skipped)", csv, line, why.file,
                     why.reason);

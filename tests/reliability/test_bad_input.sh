@@ -91,7 +91,8 @@ convert() { # output folder, csv files and options...
   local out=$1
   shift
   rc=0
-  "${mpirun[@]}" -np "$np" "$BEN_PREP" -r1 "$tmp/S1" -r2 "$tmp/S2" -o "$out" \
+  # A run that blocks (on a FIFO, say) is stopped after a minute: status 124.
+  timeout -k 10 60 "${mpirun[@]}" -np "$np" "$BEN_PREP" -r1 "$tmp/S1" -r2 "$tmp/S2" -o "$out" \
     --records-per-shard "$rps" -n "$@" >"$tmp/out.txt" 2>"$tmp/err" || rc=$?
   sanitizer_check "ben-prep -n $*"
 }
@@ -210,7 +211,33 @@ patch_cases() {
   f=$(s2file 1 B02.tif)
   rm "$f"
   mkdir "$f"
-  expect_bad_patch "unreadable band file (a folder)" 1 "$f" 'read error|cannot (open|read)'
+  expect_bad_patch "unreadable band file (a folder)" 1 "$f" 'not a regular file but a folder'
+
+  # Only regular files are read: a FIFO, a socket or a device, in the patch
+  # folder or behind a symlink, is refused at once (a FIFO blocked a rank
+  # until the job's time limit).
+  local special=$tmp/special
+  rm -rf "$special"
+  mkdir -p "$special"
+  mkfifo "$special/fifo"
+  python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$special/socket"
+  fresh_copy
+  f=$(s2file 4 B03.tif)
+  rm "$f"
+  mkfifo "$f"
+  expect_bad_patch "band file is a FIFO" 4 "$f" 'not a regular file but a FIFO'
+  fresh_copy
+  f=$(s1file 2 labels_metadata.json)
+  ln -sf "$special/fifo" "$f"
+  expect_bad_patch "S1 JSON is a symlink to a FIFO" 2 "$f" 'not a regular file but a FIFO'
+  fresh_copy
+  f=$(s1file 5 VH.tif)
+  ln -sf "$special/socket" "$f"
+  expect_bad_patch "band file is a symlink to a socket" 5 "$f" 'not a regular file but a socket'
+  fresh_copy
+  f=$(s2file 3 B8A.tif)
+  ln -sf /dev/zero "$f"
+  expect_bad_patch "band file is a symlink to /dev/zero" 3 "$f" 'not a regular file but a character device'
 
   fresh_copy
   f=$(s2file 6 B09.tif)
@@ -355,6 +382,23 @@ expect_bad_csv() { # what, csv path, line, reason pattern, [all csv files]
   [[ $ok -eq 0 ]] || pass "$what: $(head -n 1 <<<"$lines" | sed 's/^ben-prep\[[0-9]*\]: error: //')"
 }
 
+# A split file or exclusion list refused as a whole: exit 1 at once (not
+# blocked), a message naming it and the reason, nothing written.
+expect_refused_file() { # what, file, reason pattern, ben-prep -n arguments...
+  local what=$1 file=$2 reason=$3 ok=1
+  shift 3
+  rm -rf "$tmp/out" "$tmp/err"
+  convert "$tmp/out" "$@"
+  [[ $rc -eq 1 ]] || { fail "$what: exit status $rc, expected 1"; ok=0; }
+  grep 'error:' "$tmp/err" | grep -F -- "$file: " | grep -qE -- "$reason" ||
+    { fail "$what: no message '$file: ...' saying /$reason/"; ok=0; }
+  if [[ -d $tmp/out ]] && [[ -n $(ls -A "$tmp/out") ]]; then
+    fail "$what: the output folder holds $(ls -A "$tmp/out" | tr '\n' ' ')"
+    ok=0
+  fi
+  [[ $ok -eq 0 ]] || pass "$what: $(grep 'error:' "$tmp/err" | grep -F -- "$file: " | head -n 1 | sed 's/^ben-prep\[[0-9]*\]: error: //')"
+}
+
 # A split file that converts fine: exit 0, a warning, golden output.
 expect_good_csv() { # what, csv path, warning pattern
   local what=$1 file=$2 warning=$3 ok=1
@@ -426,6 +470,24 @@ csv_cases() {
   { rows_crlf 1,3; } >"$d/train.csv"
   { rows_crlf 4,6; rows_crlf 2; } >"$d/val.csv"
   expect_bad_csv "row repeated across splits" "$d/val.csv" 4 "repeat.*train\\.csv line 2" "$d/train.csv" "$d/val.csv"
+
+  # Split files and exclusion lists: only regular files (also behind a
+  # symlink), never blocking on a FIFO; at most 128 MiB, checked before a
+  # byte is read (a sparse file of 3 GB cost 3 GB of memory).
+  mkfifo "$d/fifo.csv"
+  ln -s "$d/fifo.csv" "$d/link.csv"
+  python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$d/socket.csv"
+  truncate -s 3G "$d/sparse.csv"
+  { rows_crlf 1,6; } >"$c"
+  expect_refused_file "split file is a FIFO" "$d/fifo.csv" 'not a regular file but a FIFO' "$d/fifo.csv"
+  expect_refused_file "split file is a symlink to a FIFO" "$d/link.csv" 'not a regular file but a FIFO' "$d/link.csv"
+  expect_refused_file "split file is a socket" "$d/socket.csv" 'not a regular file but a socket' "$d/socket.csv"
+  expect_refused_file "split file is /dev/zero" /dev/zero 'not a regular file but a character device' /dev/zero
+  expect_refused_file "exclusion list is a FIFO" "$d/fifo.csv" 'not a regular file but a FIFO' "$c" --exclude "$d/fifo.csv"
+  expect_refused_file "exclusion list is a symlink to a FIFO" "$d/link.csv" 'not a regular file but a FIFO' "$c" --exclude "$d/link.csv"
+  expect_refused_file "split file of 3 GB (sparse)" "$d/sparse.csv" '3221225472 bytes, more than the 128 MiB' "$d/sparse.csv"
+  expect_refused_file "exclusion list of 3 GB (sparse)" "$d/sparse.csv" '3221225472 bytes, more than the 128 MiB' "$c" --exclude "$d/sparse.csv"
+  rm -f "$d/fifo.csv" "$d/link.csv" "$d/socket.csv" "$d/sparse.csv"
 
   # After a BOM and blank lines, the line numbers are still the file's.
   { printf '\xef\xbb\xbf'; rows_crlf 1; printf '\r\n\n'; rows_crlf 2; printf '%s;%s\r\n' "${s2[3]}" "${s1[3]}"; rows_crlf 4,6; } >"$c"

@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "benprep/csv.h"
@@ -442,6 +445,65 @@ static void test_load_temp_files(void)
     rmdir(dir);
 }
 
+/* Thousands of blank lines cost no row memory and a screenful of
+ * warnings; the rows keep their line numbers. */
+static void test_many_blank_lines(void)
+{
+    size_t n = 100000;
+    char *text = malloc(n + 16);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    memset(text, '\n', n);
+    memcpy(text + n, "a1,b1\r\n", 7);
+    struct bp_split s;
+    CU_ASSERT_EQUAL(parse_n("blank.csv", text, n + 7, &s), BP_OK);
+    CU_ASSERT_EQUAL(s.nrows, 1);
+    if (s.nrows == 1)
+        CU_ASSERT_EQUAL(s.rows[0].line, n + 1);
+    bp_split_free(&s);
+    free(text);
+}
+
+/* Only regular files are read, never blocking: a FIFO (even behind a
+ * symlink), a socket, a device; a file over the size limit is refused
+ * before it is read, so a sparse file of gigabytes costs nothing. */
+static void test_load_not_regular(void)
+{
+    char dir[] = "/tmp/benprep-unit-csv-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char fifo[128], link[128], sock[128], sparse[128], big[128];
+    snprintf(fifo, sizeof fifo, "%s/fifo.csv", dir);
+    snprintf(link, sizeof link, "%s/link.csv", dir);
+    snprintf(sock, sizeof sock, "%s/sock.csv", dir);
+    snprintf(sparse, sizeof sparse, "%s/sparse.csv", dir);
+    snprintf(big, sizeof big, "%s/big.csv", dir);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    CU_ASSERT_EQUAL_FATAL(symlink(fifo, link), 0);
+    int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    memcpy(addr.sun_path, sock, strlen(sock) + 1); /* well under 108 bytes */
+    CU_ASSERT_EQUAL(bind(sfd, (struct sockaddr *)&addr, sizeof addr), 0);
+    int fd = open(sparse, O_WRONLY | O_CREAT, 0600);
+    CU_ASSERT(fd >= 0 && ftruncate(fd, 3LL << 30) == 0);
+    close(fd);
+    fd = open(big, O_WRONLY | O_CREAT, 0600);
+    CU_ASSERT(fd >= 0 && ftruncate(fd, BP_SPLIT_MAX_BYTES + 1) == 0);
+    close(fd);
+    /* A blocking open would hang here: the alarm ends the test instead. */
+    alarm(20);
+    const char *const refused[] = {fifo, link, sock, "/dev/null", sparse, big};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        struct bp_split s;
+        CU_ASSERT_EQUAL(bp_split_load(refused[i], &s), BP_CSV);
+        check_rejected(&s);
+    }
+    alarm(0);
+    close(sfd);
+    const char *const made[] = {fifo, link, sock, sparse, big};
+    for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
+        unlink(made[i]);
+    rmdir(dir);
+}
+
 int main(void)
 {
     static const struct unit_test tests[] = {
@@ -463,6 +525,8 @@ int main(void)
         {"official test.csv", test_official_test},
         {"missing file, folder", test_load_failures},
         {"load files written here", test_load_temp_files},
+        {"many blank lines", test_many_blank_lines},
+        {"FIFO, socket, device, huge files", test_load_not_regular},
         {NULL, NULL}};
     return unit_main("csv", tests);
 }
