@@ -146,7 +146,13 @@ int bp_split_parse(const char *path, char *text, size_t len,
         }
         char *comma = memchr(start, ',', linelen);
         size_t ncols = count_columns(start, linelen);
-        if (ncols != (size_t)(out->columns ? out->columns : 2)) {
+        if (memchr(start, '\r', linelen)) {
+            /* Lines ended by CR alone (classic Mac OS) make the whole file
+             * one line: say so, not that it has too many columns. */
+            problem = "the line endings are CR only (a carriage return "
+                      "without a line feed); save the file with LF or CRLF "
+                      "line endings";
+        } else if (ncols != (size_t)(out->columns ? out->columns : 2)) {
             problem = "wrong number of columns";
             snprintf(detail, sizeof detail, " (%zu, expected %s)", ncols,
                      out->columns == 1 ? "1: S2name, as most rows have"

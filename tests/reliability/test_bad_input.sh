@@ -471,6 +471,11 @@ csv_cases() {
   { rows_crlf 4,6; rows_crlf 2; } >"$d/val.csv"
   expect_bad_csv "row repeated across splits" "$d/val.csv" 4 "repeat.*train\\.csv line 2" "$d/train.csv" "$d/val.csv"
 
+  { rows_crlf 1,6; } | tr -d '\n' >"$c"
+  expect_bad_csv "CR-only line endings" "$c" 1 'line endings are CR only'
+  { rows_crlf 1,6; } | tr -d '\r' | cut -d, -f1 | tr '\n' '\r' >"$c"
+  expect_bad_csv "CR-only line endings, one column" "$c" 1 'line endings are CR only'
+
   # Split files and exclusion lists: only regular files (also behind a
   # symlink), never blocking on a FIFO; at most 128 MiB, checked before a
   # byte is read (a sparse file of 3 GB cost 3 GB of memory).
