@@ -1,6 +1,7 @@
 #include "benprep/patch.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -425,20 +426,36 @@ int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
     }
     n += (size_t)snprintf(add + n, sizeof add - n, "]}");
 
-    char tmp[4096 + 16];
-    char *slash = strrchr(r->path, '/');
-    const char *base = slash ? slash + 1 : r->path;
-    int dirlen = slash ? (int)(slash - r->path) : 1;
-    snprintf(tmp, sizeof tmp, "%.*s/.%s.tmp", dirlen, slash ? r->path : ".",
-             base);
+    /* A symlink stays a link: its target is updated, as the reference's
+     * open of the path for writing would write it. */
+    char target[PATH_MAX];
+    const char *dest = r->path;
     struct stat st;
-    if (stat(r->path, &st) != 0)
+    if (lstat(r->path, &st) != 0)
         return fail(why, r->path, "cannot stat: %s", strerror(errno));
+    if (S_ISLNK(st.st_mode)) {
+        if (!realpath(r->path, target) || stat(target, &st) != 0) {
+            fail(why, r->path, "cannot follow the symlink to update its "
+                 "target: %s", strerror(errno));
+            return BP_OUTPUT;
+        }
+        dest = target;
+    }
+    char tmp[PATH_MAX + 16];
+    const char *slash = strrchr(dest, '/');
+    const char *base = slash ? slash + 1 : dest;
+    int dirlen = slash ? (int)(slash - dest) : 1;
+    snprintf(tmp, sizeof tmp, "%.*s/.%s.tmp", dirlen, slash ? dest : ".",
+             base);
     /* Failing to write the archive is an output error: it is never skipped
-     * as a bad patch (the patch itself is fine). */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+     * as a bad patch (the patch itself is fine). The temporary file is made
+     * anew (O_EXCL): whatever a crash left under its name, even a FIFO or
+     * a symlink, is removed, never opened. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        fail(why, r->path, "cannot write a new version beside it: %s",
+        fail(why, r->path, "cannot write a new version beside %s: %s", dest,
              strerror(errno));
         return BP_OUTPUT;
     }
@@ -451,13 +468,13 @@ int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
         ok = 0;
         err = errno;
     }
-    if (ok && rename(tmp, r->path) != 0) {
+    if (ok && rename(tmp, dest) != 0) {
         ok = 0;
         err = errno;
     }
     if (!ok) {
         unlink(tmp);
-        fail(why, r->path, "cannot update: %s", strerror(err));
+        fail(why, r->path, "cannot update %s: %s", dest, strerror(err));
         return BP_OUTPUT;
     }
     return BP_OK;

@@ -64,7 +64,8 @@ int bp_reader_read(struct bp_reader *r, const char *s2_name,
  * the end of the S1 JSON file of the pair just read, in the file's own
  * json.dumps format. The new file is written beside the old one under a
  * temporary name with the old file's mode, fsynced and renamed over it; on
- * any failure the original bytes stay untouched. A file that already holds
+ * any failure the original bytes stay untouched. A symlink stays a link:
+ * its target is what is updated, beside the target. A file that already holds
  * the key with these names is left as it is. Returns BP_OK, BP_INPUT (the
  * file holds other BigEarthNet_19_labels) or BP_OUTPUT (it cannot be
  * written), with *why filled in. Call right after a successful bp_reader_read(). */
