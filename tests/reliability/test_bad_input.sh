@@ -10,12 +10,15 @@
 #   test_bad_input.sh max-failures NP --max-failures: exit 3, the skipped patches
 #                                     in the manifest, the other records golden;
 #                                     more bad patches than allowed: exit 1
+#   test_bad_input.sh nonfinite NP    NaN and infinite S1 pixels: kept in the
+#                                     records, counted apart in the statistics,
+#                                     a strict JSON manifest, through --resume
 #
 # Environment: BEN_PREP, BP_CHECK, SHARED, MPIRUN, FAILIO_PRELOAD (the failio
-# shim, for max-failures). Every case runs even when an
+# shim, for max-failures and nonfinite). Every case runs even when an
 # earlier one failed; the script fails at the end if any did.
 set -euo pipefail
-mode=${1:?usage: test_bad_input.sh csv|patch NP|max-failures NP}
+mode=${1:?usage: test_bad_input.sh csv|patch NP|max-failures NP|nonfinite NP}
 np=${2:-2}
 : "${BEN_PREP:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}"
 read -r -a mpirun <<<"$MPIRUN"
@@ -690,11 +693,143 @@ max_failures_cases() {
   [[ $ok -eq 0 ]] || pass "$what: exit 3, the same manifest, reasons: $(grep -o '"reason": "[^"]*"' "$tmp/out/manifest.json" | cut -c1-90 | tr '\n' ' ')"
 }
 
+# ---- NaN and infinite pixels ---------------------------------------------------
+# In the S1 bands (float32): the records keep every pixel bit for bit
+# (bp-check and verify --deep against the sources), the manifest is strict
+# JSON (parsed by a parser that rejects NaN and Infinity), each band's
+# statistics count the non-finite values apart ("nonfinite") and leave them
+# out of count, mean, std, min and max (the independent checker's figures),
+# on NP ranks and on 1, and through the journal and --resume.
+
+# set_pixels FILE INDEX=HEXBITS... : a real copy of FILE (an uncompressed
+# striped float32 GeoTIFF) with those pixels set to those float32 bits;
+# INDEX "all" sets every pixel.
+set_pixels() {
+  local f=$1 src
+  shift
+  src=$(readlink "$f")
+  rm "$f"
+  python3 - "$src" "$f" "$@" <<'EOF'
+import struct, sys
+src, dst, changes = sys.argv[1], sys.argv[2], sys.argv[3:]
+b = bytearray(open(src, "rb").read())
+ifd = struct.unpack_from("<I", b, 4)[0]
+tags = {}
+for i in range(struct.unpack_from("<H", b, ifd)[0]):
+    tag, typ, cnt, val = struct.unpack_from("<HHII", b, ifd + 2 + 12 * i)
+    tags[tag] = (typ, cnt, ifd + 2 + 12 * i + 8)
+def values(tag):
+    typ, cnt, at = tags[tag]
+    size, fmt = (2, "<H") if typ == 3 else (4, "<I")
+    if cnt * size > 4:
+        at = struct.unpack_from("<I", b, at)[0]
+    return [struct.unpack_from(fmt, b, at + k * size)[0] for k in range(cnt)]
+width, height = values(256)[0], values(257)[0]
+rows, offsets = values(278)[0], values(273)
+for change in changes:
+    where, bits = change.split("=")
+    for i in range(width * height) if where == "all" else [int(where)]:
+        row = i // width
+        at = offsets[row // rows] + ((row % rows) * width + i % width) * 4
+        struct.pack_into("<I", b, at, int(bits, 16))
+open(dst, "wb").write(b)
+EOF
+}
+# strict_json FILE: parses as RFC 8259 JSON (no NaN, Infinity, -Infinity),
+# or says where it is not.
+strict_json() {
+  python3 - "$1" <<'EOF'
+import json, sys
+def refuse(word):
+    raise ValueError("not JSON: " + word)
+try:
+    json.loads(open(sys.argv[1], "rb").read().decode("utf-8"), parse_constant=refuse)
+except ValueError as e:
+    print(e)
+    sys.exit(1)
+EOF
+}
+
+# The figure KEY of band BAND in the manifest's example_mm statistics.
+figure() { # manifest, band, key
+  python3 - "$@" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+print(m["splits"]["example_mm"]["statistics"]["bands"][sys.argv[2]].get(sys.argv[3], "absent"))
+EOF
+}
+
+check_output() { # what, out
+  local what=$1 out=$2 ok=1 why
+  [[ $rc -eq 0 ]] || { fail "$what: exit status $rc"; return; }
+  why=$(strict_json "$out/manifest.json") ||
+    { fail "$what: manifest.json is not strict JSON: $why"; ok=0; }
+  # Pixels bit for bit, labels, and the statistics against the sources.
+  "$BP_CHECK" "$out" --sources "$tmp/S1" "$tmp/S2" --labels "$SHARED/label_indices.json" \
+    --stats >"$tmp/check" 2>&1 ||
+    { fail "$what: bp-check: $(grep -v '^ok' "$tmp/check" | head -n 5)"; ok=0; }
+  local n
+  n=$(figure "$out/manifest.json" VV nonfinite)
+  [[ $n == "$nonfinite_vv" ]] || { fail "$what: VV nonfinite $n, expected $nonfinite_vv"; ok=0; }
+  n=$(figure "$out/manifest.json" VH nonfinite)
+  [[ $n == "$nonfinite_vh" ]] || { fail "$what: VH nonfinite $n, expected $nonfinite_vh"; ok=0; }
+  n=$(figure "$out/manifest.json" VV count)
+  [[ $n == $((6 * 14400 - nonfinite_vv)) ]] || { fail "$what: VV count $n"; ok=0; }
+  n=$(figure "$out/manifest.json" B02 nonfinite)
+  [[ $n == 0 ]] || { fail "$what: B02 nonfinite $n, expected 0"; ok=0; }
+  [[ $ok -eq 0 ]] || pass "$what: strict JSON, pixels kept, VV: $(figure "$out/manifest.json" VV count) values, $(figure "$out/manifest.json" VV nonfinite) non-finite, mean $(figure "$out/manifest.json" VV mean), min $(figure "$out/manifest.json" VV min), max $(figure "$out/manifest.json" VV max)"
+}
+
+nonfinite_cases() {
+  fresh_copy
+  # Row 2: NaN, a NaN with sign and payload, +inf in VV; row 5: -inf in VH;
+  # row 6: VV all NaN (its shard has no finite VV value).
+  set_pixels "$(s1file 2 VV.tif)" 0=7fc00000 7=ffc00001 14399=7f800000
+  set_pixels "$(s1file 5 VH.tif)" 100=ff800000
+  set_pixels "$(s1file 6 VV.tif)" all=7fc00000
+  nonfinite_vv=$((3 + 14400)) nonfinite_vh=1
+
+  rm -rf "$tmp/out" "$tmp/out1" "$tmp/out-resume"
+  convert "$tmp/out" "$csv"
+  check_output "NaN and infinite pixels on $np ranks" "$tmp/out"
+  rc=0
+  "${mpirun[@]}" -np "$np" "$BEN_PREP" verify "$tmp/out" --deep "$tmp/S1" "$tmp/S2" \
+    >"$tmp/verify" 2>&1 || rc=$?
+  [[ $rc -eq 0 ]] && pass "verify --deep: the records hold the source pixels" ||
+    fail "verify --deep: exit status $rc: $(grep error "$tmp/verify" | head -n 3)"
+
+  local np_saved=$np
+  np=1
+  convert "$tmp/out1" "$csv"
+  np=$np_saved
+  check_output "NaN and infinite pixels on 1 rank" "$tmp/out1"
+  diff <(sed '/"run": {/,$d' "$tmp/out/manifest.json") <(sed '/"run": {/,$d' "$tmp/out1/manifest.json") >/dev/null &&
+    pass "the same manifest on 1 and $np ranks" ||
+    fail "the manifests of 1 and $np ranks differ"
+
+  # The figures go through the journal exactly: writing the manifest fails,
+  # --resume writes it from the journal, the same as without the failure.
+  rc=0
+  "${mpirun[@]}" -np "$np" -x "LD_PRELOAD=${FAILIO_PRELOAD:?}" \
+    -x FAILIO_MATCH=.manifest.json.tmp -x FAILIO_FSYNC=EIO \
+    "$BEN_PREP" -r1 "$tmp/S1" -r2 "$tmp/S2" -o "$tmp/out-resume" --records-per-shard "$rps" \
+    -n "$csv" >"$tmp/out.txt" 2>"$tmp/err" || rc=$?
+  sanitizer_check "manifest write failing"
+  [[ $rc -eq 1 && -f $tmp/out-resume/ben-prep.journal ]] ||
+    fail "manifest write failing: exit status $rc, expected 1 with a journal"
+  convert "$tmp/out-resume" "$csv" --resume
+  check_output "NaN and infinite pixels, manifest written by --resume" "$tmp/out-resume"
+  diff <(sed '/"run": {/,$d' "$tmp/out/manifest.json") <(sed '/"run": {/,$d' "$tmp/out-resume/manifest.json") >/dev/null &&
+    pass "--resume gives the manifest of the uninterrupted run" ||
+    fail "--resume: the manifest differs from the uninterrupted run's"
+}
+
 case $mode in
   patch) patch_cases ;;
   csv) csv_cases ;;
   max-failures) max_failures_cases ;;
-  *) echo "usage: test_bad_input.sh csv|patch NP|max-failures NP" >&2; exit 2 ;;
+  nonfinite) nonfinite_cases ;;
+  *) echo "usage: test_bad_input.sh csv|patch NP|max-failures NP|nonfinite NP" >&2; exit 2 ;;
 esac
 
 if [[ $failures -gt 0 ]]; then
