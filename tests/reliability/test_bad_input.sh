@@ -13,12 +13,15 @@
 #   test_bad_input.sh nonfinite NP    NaN and infinite S1 pixels: kept in the
 #                                     records, counted apart in the statistics,
 #                                     a strict JSON manifest, through --resume
+#   test_bad_input.sh decoders NP     band files of ambiguous meaning: the same
+#                                     records from --decoder auto and gdal
 #
 # Environment: BEN_PREP, BP_CHECK, SHARED, MPIRUN, FAILIO_PRELOAD (the failio
-# shim, for max-failures and nonfinite). Every case runs even when an
+# shim, for max-failures and nonfinite), TIFF_VARIANT (tests/tools/
+# tiff_variant.py, for decoders). Every case runs even when an
 # earlier one failed; the script fails at the end if any did.
 set -euo pipefail
-mode=${1:?usage: test_bad_input.sh csv|patch NP|max-failures NP|nonfinite NP}
+mode=${1:?usage: test_bad_input.sh csv|patch NP|max-failures NP|nonfinite NP|decoders NP}
 np=${2:-2}
 : "${BEN_PREP:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}"
 read -r -a mpirun <<<"$MPIRUN"
@@ -824,12 +827,56 @@ nonfinite_cases() {
     fail "--resume: the manifest differs from the uninterrupted run's"
 }
 
+# ---- both decoders, one reading ---------------------------------------------------
+# Band files whose meaning readers may take differently (a tag listed twice,
+# tags out of order, strips that overlap, lie outside the file or over the
+# IFD, counts that do not match, a second image, ...; made from the real
+# bands by tests/tools/tiff_variant.py) give the same records, the same
+# manifest and the same exit status with --decoder auto (the direct decoder
+# where it can) as with --decoder gdal; and verify --deep, which reads the
+# sources with GDAL, accepts what auto wrote.
+decoders_cases() {
+  local variant what ok shard
+  for variant in dup-offsets-first dup-offsets-last dup-width unsorted overlap \
+    strip-over-ifd strip-outside count-mismatch bytes-mismatch next-ifd \
+    truncated-ifd photometric-white reduced-resolution plain; do
+    what="band files with $variant, --decoder auto and gdal ($np ranks)"
+    ok=1
+    fresh_copy
+    for f in "$(s1file 3 VV.tif)" "$(s2file 4 B02.tif)"; do
+      replace "$f" python3 "$TIFF_VARIANT" "$variant" /dev/stdin /dev/stdout
+    done
+    rm -rf "$tmp/out-auto" "$tmp/out-gdal"
+    convert "$tmp/out-auto" "$csv" --max-failures 6
+    local rc_auto=$rc
+    cp "$tmp/err" "$tmp/err-auto"
+    convert "$tmp/out-gdal" "$csv" --max-failures 6 --decoder gdal
+    [[ $rc_auto -eq $rc && ( $rc -eq 0 || $rc -eq 3 ) ]] ||
+      { fail "$what: exit status $rc_auto with auto, $rc with gdal (0 or 3 expected)"; ok=0; }
+    for shard in "$tmp/out-gdal"/*.tfrecord "$tmp/out-auto"/*.tfrecord; do
+      [[ -e $shard ]] || continue
+      cmp -s "$tmp/out-auto/${shard##*/}" "$tmp/out-gdal/${shard##*/}" ||
+        { fail "$what: ${shard##*/} differs between the decoders"; ok=0; }
+    done
+    diff <(sed '/"run": {/,$d' "$tmp/out-auto/manifest.json" 2>&1) \
+      <(sed '/"run": {/,$d' "$tmp/out-gdal/manifest.json" 2>&1) >"$tmp/diff" ||
+      { fail "$what: the manifests differ: $(head -n 8 "$tmp/diff")"; ok=0; }
+    if [[ $rc_auto -eq 0 ]]; then
+      "${mpirun[@]}" -np "$np" "$BEN_PREP" verify "$tmp/out-auto" --deep "$tmp/S1" "$tmp/S2" \
+        >"$tmp/verify" 2>&1 || { fail "$what: verify --deep: $(grep error "$tmp/verify" | head -n 3)"; ok=0; }
+    fi
+    [[ $ok -eq 0 ]] || pass "$what: exit $rc, the same records and manifest$(
+      grep -o '"reason": "[^"]*"' "$tmp/out-auto/manifest.json" 2>/dev/null | head -n 2 | tr '\n' ' ' | sed 's/^/; /')"
+  done
+}
+
 case $mode in
   patch) patch_cases ;;
   csv) csv_cases ;;
   max-failures) max_failures_cases ;;
   nonfinite) nonfinite_cases ;;
-  *) echo "usage: test_bad_input.sh csv|patch NP|max-failures NP|nonfinite NP" >&2; exit 2 ;;
+  decoders) decoders_cases ;;
+  *) echo "usage: test_bad_input.sh csv|patch NP|max-failures NP|nonfinite NP|decoders NP" >&2; exit 2 ;;
 esac
 
 if [[ $failures -gt 0 ]]; then
