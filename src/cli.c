@@ -59,7 +59,8 @@ static const struct opt options[] = {
     {OPT_RESUME, NULL, "--resume", ARG_NONE, NULL,
      "continue an interrupted run in OUT: finished shards are checked (size, "
      "CRC-32C) and kept, the rest converted; refused if the inputs or options "
-     "differ. Without an earlier run, starts one"},
+     "differ (archive roots are compared by their real paths). Without an "
+     "earlier run, starts one"},
     {OPT_FORCE, NULL, "--force", ARG_NONE, NULL,
      "replace the output of an earlier run in OUT (its shards, manifest and "
      "journal are deleted first)"},

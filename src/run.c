@@ -1140,7 +1140,7 @@ static int prepare_output(struct coordinator *co)
         }
         co->complete = 1;
     }
-    if (status == BP_OK && old_id && !json_object_equal(identity, old_id)) {
+    if (status == BP_OK && old_id && !bp_identity_same(identity, old_id)) {
         char diff[2048];
         bp_identity_diff(identity, old_id, diff, sizeof diff);
         BP_ERROR("--resume: %s holds a run with other inputs or options "

@@ -252,15 +252,19 @@ mkdir -p "$tmp/csv"
 # The same rows, two swapped: same name, size and row count, other content.
 { sed -n 2p "$csv"; sed -n 1p "$csv"; sed -n '3,$p' "$csv"; } >"$tmp/csv/example_mm.csv"
 CSV=$tmp/csv/example_mm.csv resume_refused "--resume of an interrupted run with a changed CSV" "$out"
-ln -s "$S1" "$tmp/s1-link"
-R1=$tmp/s1-link resume_refused "--resume of an interrupted run with another S1 root" "$out"
+# Another folder with the same files is another root.
+cp -rL "$S1" "$tmp/s1-copy"
+R1=$tmp/s1-copy resume_refused "--resume of an interrupted run with another S1 root" "$out"
 
-run "$out" --resume
+# The same folder spelt otherwise ("DIR/", a symlink to it) is the same
+# root: the real paths are compared.
+ln -s "$S1" "$tmp/s1-link"
+R1=$S1/ run "$out" --resume
 if [[ $rc -eq 0 ]] && expect_golden "--resume after the manifest failure" "$out"; then
   grep -q 'kept 3 shards' "$tmp/err" || fail "--resume after the manifest failure: the 3 shards were not kept"
-  pass "--resume after the manifest failure: exit 0, golden"
+  pass "--resume after the manifest failure, -r1 given as DIR/: exit 0, golden"
 else
-  fail "--resume after the manifest failure: exit status $rc"
+  fail "--resume after the manifest failure, -r1 given as DIR/: exit status $rc"
 fi
 
 # A complete output is refused without --resume/--force, untouched.
@@ -285,6 +289,15 @@ else
 fi
 RPS=3 resume_refused "--resume of a complete run with --records-per-shard 3" "$out"
 CSV=$tmp/csv/example_mm.csv resume_refused "--resume of a complete run with a changed CSV" "$out"
+R1=$tmp/s1-copy resume_refused "--resume of a complete run with another S1 root" "$out"
+for r1 in "$tmp/s1-link" "$S1//" "$(dirname "$S1")/../$(basename "$(dirname "$S1")")/$(basename "$S1")"; do
+  R1=$r1 run "$out" --resume
+  if [[ $rc -eq 0 ]] && grep -q 'complete' "$tmp/err" && diff -r "$tmp/done-before" "$out" >/dev/null; then
+    pass "--resume of a complete run with -r1 $r1 (the same folder): complete, nothing changed"
+  else
+    fail "--resume of a complete run with -r1 $r1 (the same folder): exit status $rc (expected 0, 'complete', nothing changed)"
+  fi
+done
 
 # Just a shard file, or just a journal, is an earlier run too.
 for f in example_mm-00000-of-00003.tfrecord ben-prep.journal; do
