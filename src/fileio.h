@@ -1,6 +1,6 @@
 /*
- * fileio.h - internal: opening input files safely and writing a whole
- * buffer to a file descriptor.
+ * fileio.h - internal: opening input files safely, writing a whole buffer
+ * to a file descriptor, removing a file.
  */
 #ifndef BENPREP_FILEIO_H
 #define BENPREP_FILEIO_H
@@ -8,8 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "benprep/log.h"
 
 /* Write all len bytes, retrying short writes and EINTR. Returns 0, or -1
  * with errno set (ENOSPC for a write that makes no progress). */
@@ -30,6 +34,18 @@ static inline int bp_write_all(int fd, const void *data, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+/* Remove dir/name; a file already gone is fine. Returns 0, or -1 after
+ * logging why it could not be removed. */
+static inline int bp_remove_in(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (unlink(path) == 0 || errno == ENOENT)
+        return 0;
+    BP_ERROR("%s: cannot remove: %s", path, strerror(errno));
+    return -1;
 }
 
 /* What a file of this mode is, for a message saying why it is not read:

@@ -62,6 +62,39 @@ int bp_shard_filename_ext(char *buf, size_t size, const char *split,
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
+/* The length of the run of digits that ends at name[end - 1], when it is
+ * at least five digits long; else 0. */
+static size_t digits_before(const char *name, size_t end)
+{
+    size_t n = 0;
+    while (n < end && name[end - 1 - n] >= '0' && name[end - 1 - n] <= '9')
+        n++;
+    return n >= 5 ? n : 0;
+}
+
+size_t bp_shard_name_split(const char *name)
+{
+    static const char *const suffixes[] = {"", ".zlib", ".gz", ".idx"};
+    const char *ext = strstr(name, ".tfrecord");
+    if (!ext)
+        return 0;
+    int known = 0;
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+        known |= strcmp(ext + strlen(".tfrecord"), suffixes[i]) == 0;
+    /* Back from ".tfrecord" over "<count>", "-of-", "<index>", "-": what
+     * is left before is the split, at least one byte. */
+    size_t at = (size_t)(ext - name);
+    size_t count = known ? digits_before(name, at) : 0;
+    if (!count || at < count + 4 ||
+        strncmp(name + at - count - 4, "-of-", 4) != 0)
+        return 0;
+    at -= count + 4;
+    size_t index = digits_before(name, at);
+    if (!index || at < index + 2 || name[at - index - 1] != '-')
+        return 0;
+    return at - index - 1;
+}
+
 /* FNV-1a: names are short, so a simple hash is fast enough. */
 static uint64_t hash_name(const char *s)
 {

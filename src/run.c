@@ -880,31 +880,7 @@ static int ends_with(const char *s, const char *suffix)
  * compressed shards, ".idx" after it for index files? */
 static int is_shard_name(const char *n)
 {
-    const char *t = strstr(n, ".tfrecord");
-    if (!t || t == n)
-        return 0;
-    const char *rest = t + strlen(".tfrecord");
-    if (*rest && strcmp(rest, ".zlib") != 0 && strcmp(rest, ".gz") != 0 &&
-        strcmp(rest, ".idx") != 0)
-        return 0;
-    /* Back over "-NNNNN-of-NNNNN": two runs of at least five digits. */
-    const char *p = t;
-    for (int run = 0; run < 2; run++) {
-        size_t digits = 0;
-        while (p > n && p[-1] >= '0' && p[-1] <= '9') {
-            p--;
-            digits++;
-        }
-        if (digits < 5)
-            return 0;
-        const char *sep = run == 0 ? "-of-" : "-";
-        size_t len = strlen(sep);
-        if ((size_t)(p - n) < len + (run == 1) ||
-            strncmp(p - len, sep, len) != 0)
-            return 0;
-        p -= len;
-    }
-    return 1;
+    return bp_shard_name_split(n) > 0;
 }
 
 /* Is n a temporary file of ours: ".<shard or index>.tmp",
@@ -925,8 +901,8 @@ static int is_our_tmp(const char *n)
 
 /* What an output folder holds of earlier runs. SCAN_LOOK only looks;
  * SCAN_TMP deletes our temporary files (no run can be using them while we
- * hold the folder's lock); SCAN_ALL deletes everything of ours (--force). */
-enum scan_mode { SCAN_LOOK, SCAN_TMP, SCAN_ALL };
+ * hold the folder's lock). */
+enum scan_mode { SCAN_LOOK, SCAN_TMP };
 struct earlier {
     int manifest, journal;
     size_t shards;
@@ -957,7 +933,7 @@ static int scan_output(const char *dir, enum scan_mode mode,
         e->shards += is_shard;
         if (!is_tmp && !e->example[0])
             snprintf(e->example, sizeof e->example, "%s", n);
-        if ((is_tmp && mode != SCAN_LOOK) || mode == SCAN_ALL) {
+        if (is_tmp && mode != SCAN_LOOK) {
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", dir, n);
             if (unlink(path) != 0 && errno != ENOENT) {
@@ -1116,8 +1092,9 @@ static int prepare_output(struct coordinator *co)
         return BP_USAGE;
     }
     struct earlier cleared;
-    status = scan_output(cfg->out_dir, cfg->force ? SCAN_ALL : SCAN_TMP,
-                         &cleared);
+    status = scan_output(cfg->out_dir, SCAN_TMP, &cleared);
+    if (status == BP_OK && cfg->force)
+        status = bp_earlier_remove(cfg->out_dir);
     if (status != BP_OK)
         return status;
 

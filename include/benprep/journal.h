@@ -59,6 +59,14 @@ int bp_journal_append(struct bp_journal *j, json_object *entry);
 /* Close; with remove set, delete the file too. Accepts NULL. */
 void bp_journal_close(struct bp_journal *j, int remove);
 
+/* --force: delete what an earlier run wrote into dir: its manifest, its
+ * journal, and the shard and index files (<split>-NNNNN-of-NNNNN.tfrecord
+ * and its .zlib, .gz, .idx forms) of the splits they name. Nothing else is
+ * deleted, a file named like a shard of another split (the user's own
+ * data) included; such files are mentioned in a warning. Returns BP_OK or
+ * BP_OUTPUT (logged). */
+int bp_earlier_remove(const char *dir);
+
 /* Read dir/ben-prep.journal: *identity (the first line) and *entries (an
  * array of the entry lines that parse). Returns BP_OK, BP_INPUT when there
  * is no journal (nothing logged), or BP_OUTPUT when it cannot be read or

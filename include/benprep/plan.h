@@ -71,4 +71,10 @@ int bp_shard_filename(char *buf, size_t size, const char *split,
 int bp_shard_filename_ext(char *buf, size_t size, const char *split,
                           uint32_t index, uint32_t of, const char *suffix);
 
+/* Whether name is a shard or index file name of the form these functions
+ * write, "<split>-NNNNN-of-NNNNN.tfrecord" (five or more digits each) with
+ * "", ".zlib", ".gz" or ".idx" after it: the length of its split part, or
+ * 0 when it is no such name. */
+size_t bp_shard_name_split(const char *name);
+
 #endif

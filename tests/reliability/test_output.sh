@@ -311,18 +311,29 @@ for f in example_mm-00000-of-00003.tfrecord ben-prep.journal; do
   fi
 done
 
-# --force replaces the earlier output, stray shards included; other files stay.
+# --force replaces the earlier output, stray shards of its splits included;
+# other files stay, also files named like shards of a split that no
+# journal or manifest of an earlier run lists (ben-prep never wrote them).
 printf 'junk' >"$out/example_mm-00007-of-00009.tfrecord"
 printf 'junk' >"$out/ben-prep.journal"
 printf 'keep me\n' >"$out/NOTES.txt"
 printf 'keep me\n' >"$out/mydata.tfrecord.bak"
+mine=(mydata-00000-of-00001.tfrecord mydata-00000-of-00001.tfrecord.idx
+  example-00000-of-00003.tfrecord.gz example_mm_v2-00000-of-00003.tfrecord)
+for f in "${mine[@]}"; do printf 'keep me\n' >"$out/$f"; done
 RPS=3 run "$out" --force
+kept=1
+for f in "${mine[@]}"; do
+  grep -q 'keep me' "$out/$f" 2>/dev/null || kept=0
+  mv "$out/$f" "$tmp/" 2>/dev/null || true # not part of the output checked
+done
 if [[ $rc -eq 0 ]] && expect_golden "--force" "$out" &&
   [[ ! -e $out/example_mm-00007-of-00009.tfrecord ]] &&
-  [[ $(ls "$out"/*.tfrecord | wc -l) -eq 2 ]] && grep -q 'keep me' "$out/NOTES.txt" &&
-  grep -q 'keep me' "$out/mydata.tfrecord.bak" &&
+  [[ $(ls "$out"/example_mm-*.tfrecord | wc -l) -eq 2 ]] && grep -q 'keep me' "$out/NOTES.txt" &&
+  grep -q 'keep me' "$out/mydata.tfrecord.bak" && [[ $kept -eq 1 ]] &&
+  grep 'warning' "$tmp/err" | grep -q 'leaves 4 files named like shards' &&
   grep -q '"records_per_shard": 3' "$out/manifest.json"; then
-  pass "--force replaces an earlier run (3 shards of 2 -> 2 shards of 3), golden"
+  pass "--force replaces an earlier run (3 shards of 2 -> 2 shards of 3), golden; ${mine[*]} kept"
 else
   fail "--force: exit status $rc; $(ls -A "$out" | tr '\n' ' ')"
 fi
