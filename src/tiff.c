@@ -139,7 +139,7 @@ int bp_tiff_decode_simple(const unsigned char *buf, size_t len, int side,
         case TAG_SUB_IFDS:
             return 0;
         default:
-            continue; /* georeferencing, photometric, ...: not pixels */
+            continue; /* georeferencing, resolution, ...: not pixels */
         }
         switch (tag) {
         case TAG_WIDTH: width = v; break;
