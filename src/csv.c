@@ -12,6 +12,7 @@
 #include "benprep/status.h"
 #include "crc32c.h"
 #include "fileio.h"
+#include "utf8.h"
 
 /* Errors reported per file before the rest are only counted. */
 #define MAX_REPORTED 20
@@ -28,14 +29,22 @@ const char *bp_name_problem(const char *name, size_t len)
         unsigned char c = (unsigned char)name[i];
         if (c < 0x20 || c == 0x7f)
             return "patch name contains a control character";
+        if (c >= 0x80) {
+            size_t n = bp_utf8_sequence((const unsigned char *)name + i,
+                                        len - i);
+            if (n == 0)
+                return "patch name is not valid UTF-8";
+            if (c == 0xEF && n == 3 && (unsigned char)name[i + 1] == 0xBB &&
+                (unsigned char)name[i + 2] == 0xBF)
+                return "patch name contains a UTF-8 byte order mark (files "
+                       "joined with cat?)";
+            i += n - 1;
+            continue;
+        }
         if (c == '/')
             return "patch name contains '/'";
         if (c == '.' && i + 1 < len && name[i + 1] == '.')
             return "patch name contains '..'";
-        if (c == 0xEF && i + 2 < len && (unsigned char)name[i + 1] == 0xBB &&
-            (unsigned char)name[i + 2] == 0xBF)
-            return "patch name contains a UTF-8 byte order mark (files "
-                   "joined with cat?)";
     }
     return NULL;
 }

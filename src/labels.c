@@ -7,6 +7,8 @@
 
 #include <json-c/json.h>
 
+#include "utf8.h"
+
 const char *const bp_labels43_names[BP_LABELS43] = {
     "Continuous urban fabric",
     "Discontinuous urban fabric",
@@ -198,23 +200,6 @@ static int reject(char *reason, size_t size, const char *fmt, ...)
     return -1;
 }
 
-/* The length of the UTF-8 sequence at s[0..len), or 0 when it is not a
- * valid one (overlong forms, surrogates and code points past U+10FFFF are
- * not valid). */
-static size_t utf8_sequence(const unsigned char *s, size_t len)
-{
-    size_t n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
-    if (s[0] > 0xF4 || n == 0 || n > len)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0) ||
-        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))
-        return 0;
-    return n;
-}
-
 /* s[0..len) quoted for a one-line message, as a JSON string would show it:
  * '"' and '\' escaped, control bytes (NUL included) as \u00XX, bytes that
  * are not UTF-8 as \xXX, the rest as it is. A value too long for dst ends
@@ -227,7 +212,7 @@ static void quoted(char *dst, size_t size, const char *s, size_t len)
     dst[out++] = '"';
     for (size_t i = 0; i < len;) {
         char piece[8];
-        size_t n = 1, seq = u[i] >= 0x80 ? utf8_sequence(u + i, len - i) : 0;
+        size_t n = 1, seq = u[i] >= 0x80 ? bp_utf8_sequence(u + i, len - i) : 0;
         if (u[i] == '"' || u[i] == '\\') {
             snprintf(piece, sizeof piece, "\\%c", u[i]);
         } else if (u[i] < 0x20 || u[i] == 0x7f) {

@@ -47,7 +47,8 @@ struct bp_split {
 };
 
 /* Why a patch name is unusable as a folder name under an archive root
- * ("contains '/'", ...), or NULL when it is fine. */
+ * ("contains '/'", ...; it must be UTF-8, as the manifest that names it is),
+ * or NULL when it is fine. */
 const char *bp_name_problem(const char *name, size_t len);
 
 /* The split name of a CSV path into buf: "a/b/train.csv" -> "train".

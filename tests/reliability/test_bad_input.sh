@@ -461,6 +461,10 @@ csv_cases() {
   { printf '%s,%s\x1b[2J\r\n' "${s2[1]}" "${s1[1]}"; rows_crlf 2,6; } >"$c"
   expect_bad_csv "control character (escape) in a name" "$c" 1 'control'
 
+  # Names go into the manifest, which strict JSON parsers read as UTF-8.
+  { rows_crlf 1,2; printf '%s\xe9,%s\r\n' "${s2[3]}" "${s1[3]}"; rows_crlf 4,6; } >"$c"
+  expect_bad_csv "a name that is not UTF-8" "$c" 3 'not valid UTF-8'
+
   long=$(printf 'S2A_%0252d' 0) # 256 bytes
   { rows_crlf 1,5; printf '%s,%s\r\n' "$long" "${s1[6]}"; } >"$c"
   expect_bad_csv "S2 name of 256 bytes" "$c" 6 '255'

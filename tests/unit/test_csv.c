@@ -176,6 +176,10 @@ static void test_malformed_rows(void)
         {"a1,b\0" "1\r\n", 8, 0},   /* a NUL byte */
         {"a1;b1\r\n", 0, 1},     /* wrong separator: 1 column */
         {"a1,\xef\xbb\xbf" "b1\r\n", 0, 0}, /* a BOM inside (files joined) */
+        {"a\xff" "1,b1\r\n", 0, 0},    /* not UTF-8 */
+        {"a1,b\xc3\r\n", 0, 0},        /* a UTF-8 sequence cut short */
+        {"a1,b\xc0\xaf\r\n", 0, 0},   /* an overlong '/' */
+        {"a1,b\xed\xa0\x80\r\n", 0, 0}, /* a surrogate */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         size_t len = bad[i].len ? bad[i].len : strlen(bad[i].row);
@@ -326,6 +330,11 @@ static void test_name_problem(void)
     CU_ASSERT_PTR_NULL(bp_name_problem(".a", 2));
     CU_ASSERT_PTR_NULL(bp_name_problem("a b", 3));
     CU_ASSERT_PTR_NULL(bp_name_problem("caf\xC3\xA9", 5)); /* UTF-8 is fine */
+    CU_ASSERT_PTR_NULL(bp_name_problem("\xF0\x9F\x8C\x8D\xE2\x82\xAC", 7));
+    CU_ASSERT_PTR_NOT_NULL(bp_name_problem("caf\xE9", 4)); /* Latin-1 */
+    CU_ASSERT_PTR_NOT_NULL(bp_name_problem("caf\xC3", 4)); /* cut short */
+    CU_ASSERT_PTR_NOT_NULL(bp_name_problem("caf\xC3\xA9", 4)); /* by len */
+    CU_ASSERT_PTR_NOT_NULL(bp_name_problem("\xF4\x90\x80\x80", 4)); /* > U+10FFFF */
     CU_ASSERT_PTR_NOT_NULL(bp_name_problem("", 0));
     CU_ASSERT_PTR_NOT_NULL(bp_name_problem(".", 1));
     CU_ASSERT_PTR_NOT_NULL(bp_name_problem("..", 2));
