@@ -63,10 +63,12 @@ static const struct opt options[] = {
     {OPT_RESUME, NULL, "--resume", ARG_NONE, NULL,
      "continue an interrupted run in OUT: finished shards are checked (size, "
      "CRC-32C) and kept, the rest converted; refused if the inputs or options "
-     "differ. Without an earlier run, starts one"},
+     "differ (archive roots are compared by their real paths). Without an "
+     "earlier run, starts one"},
     {OPT_FORCE, NULL, "--force", ARG_NONE, NULL,
-     "replace the output of an earlier run in OUT (its shards, manifest and "
-     "journal are deleted first)"},
+     "replace the output of an earlier run in OUT (the shards of the splits "
+     "its journal or manifest lists, the manifest and the journal are "
+     "deleted first; nothing else)"},
     {OPT_DECODER, NULL, "--decoder", ARG_ONE, "auto|gdal",
      "how band files are decoded: auto (default) reads the archive's own "
      "layout (one uncompressed striped band) directly and gives every other "

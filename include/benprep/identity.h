@@ -31,6 +31,11 @@ json_object *bp_run_identity(const struct bp_config *cfg,
  * the manifest lacks them. A new object; the caller puts it. */
 json_object *bp_manifest_identity(json_object *manifest);
 
+/* Whether a run of identity want may continue one of identity have: every
+ * value equal, but for the archive roots, which may be spelt otherwise
+ * ("DIR/", a symlink) when their real paths are the same folder. */
+int bp_identity_same(json_object *want, json_object *have);
+
 /* Describe how two identities differ, for a refusal message. */
 void bp_identity_diff(json_object *want, json_object *have, char *buf,
                       size_t size);

@@ -37,6 +37,8 @@ struct bp_label_json {
     uint8_t multi_hot[BP_LABELS19]; /* the 19-class labels */
     int has_19;  /* the file has a BigEarthNet_19_labels key... */
     int same_19; /* ...listing exactly these names in index order */
+    const char *differs_19; /* when it is there but not the same: what it
+                               is ("null", "a list of other names"...) */
 };
 
 struct bp_label_parser *bp_label_parser_new(void);
@@ -44,8 +46,12 @@ void bp_label_parser_free(struct bp_label_parser *p);
 
 /* Parse json[0..len): one JSON object (trailing white space allowed) with a
  * "labels" array of 43-class names, converted to 19 classes. When s2_name
- * is not NULL, a "corresponding_s2_patch" key must name it. Returns 0, or
- * -1 with a one-line reason (e.g. "unknown label name \"X\"") in reason. */
+ * is not NULL, a "corresponding_s2_patch" key must be a string equal to it
+ * (a NUL inside makes it another name). A key of the wrong JSON type (null,
+ * a number, a boolean, an array, an object) is rejected with its type named.
+ * Returns 0, or -1 with a one-line reason in reason (e.g. "unknown label
+ * name \"X\""): values are quoted with JSON-style escapes (\u0000 for a
+ * NUL, \xff for a byte that is not UTF-8), so a reason is printable UTF-8. */
 int bp_label_parse_json(struct bp_label_parser *p, const char *json,
                         size_t len, const char *s2_name,
                         struct bp_label_json *out, char *reason,

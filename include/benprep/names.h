@@ -48,13 +48,18 @@ int bp_shard_name_parse(const char *name, const char *split,
 /* Is name a shard or index file name of any split? */
 int bp_is_shard_name(const char *name);
 
+/* The length of the split part of a shard or index file name, or 0 when
+ * name is no such name. */
+size_t bp_shard_name_split(const char *name);
+
 /* Is name a temporary file of ben-prep's: ".<shard or index>.tmp",
  * ".manifest.json.tmp" or ".ben-prep.journal.tmp"? */
 int bp_is_own_tmp(const char *name);
 
 /* Why name (len bytes) cannot be a patch folder name, or NULL when it can:
  * empty, over BP_NAME_MAX bytes, ".", containing "/", "..", a control
- * character or a UTF-8 byte order mark. */
+ * character or a UTF-8 byte order mark, or not valid UTF-8 (the manifest
+ * that names it is JSON, which strict parsers read as UTF-8). */
 const char *bp_name_problem(const char *name, size_t len);
 
 #endif

@@ -3,8 +3,10 @@
  *
  * A reader belongs to one rank and holds every buffer a pair needs, so
  * reading a pair allocates nothing of ours. Each input file is read whole
- * with one open and one read, which keeps the parallel file system's
- * metadata traffic to the minimum. A band in the archive's own layout
+ * with open, fstat, one read and close, which keeps the parallel file
+ * system's metadata traffic to the minimum; only regular files are read (a
+ * FIFO, socket, device or folder, also behind a symlink, is a bad patch,
+ * refused without blocking). A band in the archive's own layout
  * (classic little-endian TIFF, one uncompressed striped band) is decoded
  * straight from those bytes; any other TIFF is decoded by GDAL from memory
  * (/vsimem/, no sidecar probing), and GDAL's verdict names what is wrong
@@ -50,9 +52,10 @@ struct bp_reader;
 struct bp_reader *bp_reader_new(const char *root_s1, const char *root_s2);
 
 /* Read the pair; returns BP_OK, or BP_INPUT with *why filled in, or
- * BP_NOMEM. With s1_name NULL or "" only the S2 patch is read (S2-only
- * records): its labels come from the S2 JSON, and out->vv, out->vh and
- * out->s1_name are NULL. */
+ * BP_INTERRUPTED (*why filled in) when a signal cut a system call short:
+ * the pair was not read, but it is no bad patch. With s1_name NULL or ""
+ * only the S2 patch is read (S2-only records): its labels come from the S2
+ * JSON, and out->vv, out->vh and out->s1_name are NULL. */
 int bp_reader_read(struct bp_reader *r, const char *s2_name,
                    const char *s1_name, struct bp_pair *out,
                    struct bp_failure *why);
@@ -61,9 +64,11 @@ int bp_reader_read(struct bp_reader *r, const char *s2_name,
  * the end of the S1 JSON file of the pair just read, in the file's own
  * json.dumps format. The new file is written beside the old one under a
  * temporary name with the old file's mode, fsynced and renamed over it; on
- * any failure the original bytes stay untouched. A file that already holds
- * the key with these names is left as it is. Returns BP_OK or BP_INPUT with
- * *why filled in. Call right after a successful bp_reader_read(). */
+ * any failure the original bytes stay untouched. A symlink stays a link:
+ * its target is what is updated, beside the target. A file that already holds
+ * the key with these names is left as it is. Returns BP_OK, BP_INPUT (the
+ * file holds other BigEarthNet_19_labels) or BP_OUTPUT (it cannot be
+ * written), with *why filled in. Call right after a successful bp_reader_read(). */
 int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
                           struct bp_failure *why);
 

@@ -3,6 +3,10 @@
  * count, mean, standard deviation, minimum and maximum of the pixels, and
  * per 19-class label the number of patches that carry it.
  *
+ * NaN and infinite pixels are counted per band apart from the others and
+ * left out of the count, mean, standard deviation, minimum and maximum (the
+ * records keep them as they are).
+ *
  * Partial results (one per shard) are merged with Chan et al.'s parallel
  * update of mean and sum of squared deviations, in double precision. Rank 0
  * merges the shards of a split in row order, so the figures do not depend
@@ -22,11 +26,14 @@
 
 extern const char *const bp_stats_band_names[BP_STATS_BANDS];
 
+/* The figures of one band. NaN and infinite values (possible in the float
+ * bands) are counted in nonfinite and take no part in the others. */
 struct bp_moments {
-    uint64_t n;
+    uint64_t n; /* finite values */
     double mean;
     double m2; /* sum of squared deviations from the mean */
     double min, max;
+    uint64_t nonfinite; /* NaN, +inf, -inf */
 };
 
 struct bp_stats {
@@ -43,8 +50,9 @@ void bp_stats_add_pair(struct bp_stats *s, const struct bp_pair *pair);
 /* into += from (Chan's update per band; counts added). */
 void bp_stats_merge(struct bp_stats *into, const struct bp_stats *from);
 
-/* The figures users read: per band count, mean, std (population), min,
- * max; per label name the patch count. A new object. */
+/* The figures users read: per band count (of finite values), nonfinite,
+ * mean, std (population), min, max (these four only with a count); per label
+ * name the patch count. Strict JSON: no NaN or Infinity. A new object. */
 json_object *bp_stats_to_json(const struct bp_stats *s);
 
 /* Exact round trip for the journal: every double as a C99 hex float. */

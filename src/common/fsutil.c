@@ -31,6 +31,48 @@ int bp_write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
+const char *bp_file_kind(mode_t mode)
+{
+    if (S_ISREG(mode))
+        return "a regular file";
+    if (S_ISDIR(mode))
+        return "a folder";
+    if (S_ISFIFO(mode))
+        return "a FIFO (named pipe)";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    return "not a regular file";
+}
+
+int bp_open_regular(const char *path, struct stat *st, const char **kind)
+{
+    *kind = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        int err = errno;
+        if (err != ENOENT && stat(path, st) == 0 && !S_ISREG(st->st_mode))
+            *kind = bp_file_kind(st->st_mode);
+        errno = err;
+        return -1;
+    }
+    if (fstat(fd, st) != 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        *kind = bp_file_kind(st->st_mode);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int bp_tmp_create(const char *dir, const char *name, int extra_flags,
                   char *tmp, char *final, size_t size)
 {

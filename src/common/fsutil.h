@@ -12,10 +12,25 @@
 #define BENPREP_COMMON_FSUTIL_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 /* Write all len bytes, retrying short writes and EINTR. Returns 0, or -1
  * with errno set (ENOSPC for a write that makes no progress). */
 int bp_write_all(int fd, const void *data, size_t len);
+
+/* What a file of this mode is, for a message saying why it is not read:
+ * "a folder", "a FIFO (named pipe)", "a socket", ... */
+const char *bp_file_kind(mode_t mode);
+
+/* Open path for reading if it is a regular file (also through symlinks),
+ * without ever blocking: O_NONBLOCK makes the open of a FIFO return at
+ * once (it changes nothing for a regular file), and fstat on the opened
+ * descriptor tells what was opened. Returns the descriptor with *st filled
+ * in; or -1 with *kind set to what the file is when it is not a regular
+ * file (a FIFO, socket, device or folder, which are refused); or -1 with
+ * *kind NULL and errno set when it cannot be opened. Costs open and fstat,
+ * plus a stat when the open fails (a socket cannot be opened at all). */
+int bp_open_regular(const char *path, struct stat *st, const char **kind);
 
 /* Create (or truncate) dir/.NAME.tmp for writing, with open(2) flags
  * O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | extra_flags and mode 0644; its

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/utf8.h"
+
 int bp_shard_filename_ext(char *buf, size_t size, const char *split,
                           uint32_t index, uint32_t of, const char *suffix)
 {
@@ -95,8 +97,15 @@ int bp_shard_name_parse(const char *name, const char *split,
 
 int bp_is_shard_name(const char *name)
 {
+    return bp_shard_name_split(name) > 0;
+}
+
+size_t bp_shard_name_split(const char *name)
+{
     uint64_t k, of;
-    return bp_shard_name_parse(name, NULL, NULL, &k, &of, NULL) == 0;
+    if (bp_shard_name_parse(name, NULL, NULL, &k, &of, NULL) != 0)
+        return 0;
+    return split_length(name);
 }
 
 int bp_is_own_tmp(const char *name)
@@ -125,14 +134,22 @@ const char *bp_name_problem(const char *name, size_t len)
         unsigned char c = (unsigned char)name[i];
         if (c < 0x20 || c == 0x7f)
             return "patch name contains a control character";
+        if (c >= 0x80) {
+            size_t n = bp_utf8_sequence((const unsigned char *)name + i,
+                                        len - i);
+            if (n == 0)
+                return "patch name is not valid UTF-8";
+            if (c == 0xEF && n == 3 && (unsigned char)name[i + 1] == 0xBB &&
+                (unsigned char)name[i + 2] == 0xBF)
+                return "patch name contains a UTF-8 byte order mark (files "
+                       "joined with cat?)";
+            i += n - 1;
+            continue;
+        }
         if (c == '/')
             return "patch name contains '/'";
         if (c == '.' && i + 1 < len && name[i + 1] == '.')
             return "patch name contains '..'";
-        if (c == 0xEF && i + 2 < len && (unsigned char)name[i + 1] == 0xBB &&
-            (unsigned char)name[i + 2] == 0xBF)
-            return "patch name contains a UTF-8 byte order mark (files "
-                   "joined with cat?)";
     }
     return NULL;
 }

@@ -121,6 +121,8 @@ static int convert_row(struct bp_converter *cv, const struct bp_chunk_job *job,
     int rc = bp_reader_read(cv->reader, row->s2, row->s1, &pair, &why);
     if (rc == BP_OK && cv->cfg->update_json)
         rc = bp_reader_update_json(cv->reader, &pair, &why);
+    if (rc != BP_OK && (rc == BP_INTERRUPTED || bp_stop_signal))
+        return BP_INTERRUPTED; /* a read cut short by a stop: no bad patch */
     if (rc == BP_INPUT && cv->cfg->max_failures > 0)
         return skip_patch(cv, job, i, &why, out);
     if (rc != BP_OK) {

@@ -10,6 +10,8 @@
 
 #include <json-c/json.h>
 
+#include "common/utf8.h"
+
 const char *const bp_labels43_names[BP_LABELS43] = {
     "Continuous urban fabric",
     "Discontinuous urban fabric",
@@ -146,24 +148,47 @@ void bp_label_parser_free(struct bp_label_parser *p)
     free(p);
 }
 
-/* Whether a BigEarthNet_19_labels value lists exactly the names set in
- * multi_hot, in index order. */
-static int labels19_match(json_object *v, const uint8_t multi_hot[BP_LABELS19])
+/* Whether string item holds exactly the name s (length too: a name with a
+ * NUL in it is another name). */
+static int string_is(json_object *item, const char *s)
+{
+    return json_object_is_type(item, json_type_string) &&
+           (size_t)json_object_get_string_len(item) == strlen(s) &&
+           memcmp(json_object_get_string(item), s, strlen(s)) == 0;
+}
+
+/* What a JSON value is, for messages: "null", "a number", ... */
+static const char *type_name(json_object *v)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_null: return "null";
+    case json_type_boolean: return "a boolean";
+    case json_type_double:
+    case json_type_int: return "a number";
+    case json_type_object: return "an object";
+    case json_type_array: return "an array";
+    case json_type_string: return "a string";
+    }
+    return "of an unknown type";
+}
+
+/* Why a BigEarthNet_19_labels value is not the list of exactly the names
+ * set in multi_hot, in index order; NULL when it is. */
+static const char *labels19_differ(json_object *v,
+                                   const uint8_t multi_hot[BP_LABELS19])
 {
     if (!json_object_is_type(v, json_type_array))
-        return 0;
+        return type_name(v);
     size_t k = 0, n = json_object_array_length(v);
     for (int i = 0; i < BP_LABELS19; i++) {
         if (!multi_hot[i])
             continue;
         if (k >= n)
-            return 0;
-        json_object *item = json_object_array_get_idx(v, k++);
-        if (!json_object_is_type(item, json_type_string) ||
-            strcmp(json_object_get_string(item), bp_labels19_names[i]) != 0)
-            return 0;
+            return "a list of other names";
+        if (!string_is(json_object_array_get_idx(v, k++), bp_labels19_names[i]))
+            return "a list of other names";
     }
-    return k == n;
+    return k == n ? NULL : "a list of other names";
 }
 
 static int reject(char *reason, size_t size, const char *fmt, ...)
@@ -178,13 +203,41 @@ static int reject(char *reason, size_t size, const char *fmt, ...)
     return -1;
 }
 
-/* Copy s into a printable form for messages: control bytes become '?'. */
-static void printable(char *dst, size_t size, const char *s)
+/* s[0..len) quoted for a one-line message, as a JSON string would show it:
+ * '"' and '\' escaped, control bytes (NUL included) as \u00XX, bytes that
+ * are not UTF-8 as \xXX, the rest as it is. A value too long for dst ends
+ * in "...". */
+static void quoted(char *dst, size_t size, const char *s, size_t len)
 {
-    size_t i = 0;
-    for (; s[i] && i + 1 < size; i++)
-        dst[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-    dst[i] = '\0';
+    const unsigned char *u = (const unsigned char *)s;
+    size_t out = 0;
+    int cut = 0;
+    dst[out++] = '"';
+    for (size_t i = 0; i < len;) {
+        char piece[8];
+        size_t n = 1, seq = u[i] >= 0x80 ? bp_utf8_sequence(u + i, len - i) : 0;
+        if (u[i] == '"' || u[i] == '\\') {
+            snprintf(piece, sizeof piece, "\\%c", u[i]);
+        } else if (u[i] < 0x20 || u[i] == 0x7f) {
+            snprintf(piece, sizeof piece, "\\u%04x", u[i]);
+        } else if (u[i] >= 0x80 && !seq) {
+            snprintf(piece, sizeof piece, "\\x%02x", u[i]);
+        } else {
+            n = seq ? seq : 1;
+            memcpy(piece, s + i, n);
+            piece[n] = '\0';
+        }
+        size_t plen = strlen(piece);
+        /* Room for the piece, the closing quote, "..." and the NUL. */
+        if (out + plen + 5 > size) {
+            cut = 1;
+            break;
+        }
+        memcpy(dst + out, piece, plen);
+        out += plen;
+        i += n;
+    }
+    snprintf(dst + out, size - out, "\"%s", cut ? "..." : "");
 }
 
 int bp_label_parse_json(struct bp_label_parser *p, const char *json,
@@ -200,14 +253,21 @@ int bp_label_parse_json(struct bp_label_parser *p, const char *json,
     json_tokener_reset(p->tok);
     json_object *root = json_tokener_parse_ex(p->tok, json, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(p->tok);
-    if (!root || jerr != json_tokener_success) {
+    size_t end = json_tokener_get_parse_end(p->tok);
+    if (jerr == json_tokener_continue) {
+        /* A file of a bare number or word ends without telling the
+         * tokener that it ended; json-c's end of input is a NUL. */
+        root = json_tokener_parse_ex(p->tok, "", 1);
+        jerr = json_tokener_get_error(p->tok);
+        end = len;
+    }
+    if (jerr != json_tokener_success) {
         reject(reason, reason_size, "invalid JSON: %s",
-               jerr == json_tokener_continue || jerr == json_tokener_success
-                   ? "unexpected end of file"
+               jerr == json_tokener_continue ? "unexpected end of file"
                    : json_tokener_error_desc(jerr));
         goto out;
     }
-    for (size_t i = json_tokener_get_parse_end(p->tok); i < len; i++) {
+    for (size_t i = end; i < len; i++) {
         /* Allow trailing white space only. */
         unsigned char c = (unsigned char)json[i];
         if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
@@ -216,23 +276,35 @@ int bp_label_parse_json(struct bp_label_parser *p, const char *json,
         }
     }
     if (!json_object_is_type(root, json_type_object)) {
-        reject(reason, reason_size, "JSON is not an object");
+        reject(reason, reason_size, "the JSON is %s, expected an object",
+               type_name(root));
         goto out;
     }
     json_object *labels = NULL;
-    if (!json_object_object_get_ex(root, "labels", &labels) ||
-        !json_object_is_type(labels, json_type_array)) {
+    if (!json_object_object_get_ex(root, "labels", &labels)) {
         reject(reason, reason_size, "no \"labels\" array");
+        goto out;
+    }
+    if (!json_object_is_type(labels, json_type_array)) {
+        reject(reason, reason_size,
+               "\"labels\" is %s, expected an array of label names",
+               type_name(labels));
         goto out;
     }
     json_object *partner = NULL;
     if (s2_name && json_object_object_get_ex(root, "corresponding_s2_patch",
                                              &partner)) {
-        if (!json_object_is_type(partner, json_type_string) ||
-            strcmp(json_object_get_string(partner), s2_name) != 0) {
-            printable(shown, sizeof shown, json_object_get_string(partner));
+        if (!json_object_is_type(partner, json_type_string)) {
             reject(reason, reason_size,
-                   "corresponding_s2_patch is \"%s\", but the row pairs it "
+                   "corresponding_s2_patch is %s, expected the name %s",
+                   type_name(partner), s2_name);
+            goto out;
+        }
+        if (!string_is(partner, s2_name)) {
+            quoted(shown, sizeof shown, json_object_get_string(partner),
+                   (size_t)json_object_get_string_len(partner));
+            reject(reason, reason_size,
+                   "corresponding_s2_patch is %s, but the row pairs it "
                    "with %s",
                    shown, s2_name);
             goto out;
@@ -242,14 +314,17 @@ int bp_label_parse_json(struct bp_label_parser *p, const char *json,
     for (size_t i = 0; i < n; i++) {
         json_object *item = json_object_array_get_idx(labels, i);
         if (!json_object_is_type(item, json_type_string)) {
-            reject(reason, reason_size, "label %zu is not a string", i + 1);
+            reject(reason, reason_size,
+                   "label %zu is %s, expected a label name", i + 1,
+                   type_name(item));
             goto out;
         }
         const char *name = json_object_get_string(item);
-        int idx = bp_label43_index(name, (size_t)json_object_get_string_len(item));
+        size_t name_len = (size_t)json_object_get_string_len(item);
+        int idx = bp_label43_index(name, name_len);
         if (idx < 0) {
-            printable(shown, sizeof shown, name);
-            reject(reason, reason_size, "unknown label name \"%s\"", shown);
+            quoted(shown, sizeof shown, name, name_len);
+            reject(reason, reason_size, "unknown label name %s", shown);
             goto out;
         }
         int idx19 = bp_label19_of43(idx);
@@ -259,8 +334,10 @@ int bp_label_parse_json(struct bp_label_parser *p, const char *json,
     json_object *labels19 = NULL;
     out->has_19 = json_object_object_get_ex(root, "BigEarthNet_19_labels",
                                             &labels19);
-    if (out->has_19)
-        out->same_19 = labels19_match(labels19, out->multi_hot);
+    if (out->has_19) {
+        out->differs_19 = labels19_differ(labels19, out->multi_hot);
+        out->same_19 = !out->differs_19;
+    }
     rc = 0;
 out:
     json_object_put(root);

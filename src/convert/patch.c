@@ -4,6 +4,7 @@
 #include "benprep/patch.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -50,6 +51,7 @@ struct bp_reader {
     size_t json_len;
     int json_has_19;  /* the key is present... */
     int json_19_same; /* ...with exactly the pair's 19-class names */
+    const char *json_19_differs; /* ...or what it holds instead */
 };
 
 struct bp_reader *bp_reader_new(const char *root_s1, const char *root_s2)
@@ -121,56 +123,85 @@ static const char *gdal_message(struct bp_reader *r)
                            r->path);
 }
 
-/* Read the file at r->path whole into r->file: open, read, read (end),
- * close. Returns the size, or -1 with *why filled in. */
-static long read_whole(struct bp_reader *r, struct bp_failure *why)
+/* Read the file at r->path whole into r->file and its size into *len: open
+ * (never blocking), fstat, read, close. Only a regular file is read: a FIFO,
+ * socket, device or folder, also behind a symlink, is refused (a FIFO would
+ * otherwise hold the rank until the job's time limit). fstat's size lets
+ * the read that returns it end the reading, so a file costs four system
+ * calls, as many as open, read, read (end of file), close. Returns BP_OK;
+ * BP_INPUT with *why filled in; or BP_INTERRUPTED when a signal cut a
+ * system call short (the file may be fine: it is no bad patch). */
+static int read_whole(struct bp_reader *r, size_t *len,
+                      struct bp_failure *why)
 {
-    int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    const char *kind;
+    *len = 0;
+    int fd = bp_open_regular(r->path, &st, &kind);
     if (fd < 0) {
         int err = errno;
+        if (kind) {
+            fail(why, r->path, "not a regular file but %s", kind);
+            return BP_INPUT;
+        }
+        if (err == EINTR) {
+            fail(why, r->path, "open interrupted by a signal");
+            return BP_INTERRUPTED;
+        }
         if (err == ENOENT) {
             /* Off the hot path: say whether the whole folder is missing. */
             char *slash = strrchr(r->path, '/');
-            struct stat st;
             if (slash) {
                 *slash = '\0';
                 int folder_missing = stat(r->path, &st) != 0;
                 if (folder_missing) {
                     fail(why, r->path, "patch folder not found");
                     *slash = '/';
-                    return -1;
+                    return BP_INPUT;
                 }
                 *slash = '/';
             }
             fail(why, r->path, "file not found");
-            return -1;
+            return BP_INPUT;
         }
         fail(why, r->path, "cannot open: %s", strerror(err));
-        return -1;
+        return BP_INPUT;
     }
-    size_t len = 0;
+    int rc = BP_OK;
+    if (st.st_size >= (off_t)FILE_BUFFER_BYTES) {
+        fail(why, r->path,
+             "file of %lld bytes, larger than %u: not a BigEarthNet patch file",
+             (long long)st.st_size, FILE_BUFFER_BYTES);
+        rc = BP_INPUT;
+        goto out;
+    }
     for (;;) {
-        ssize_t n = read(fd, r->file + len, FILE_BUFFER_BYTES - len);
-        if (n < 0 && errno == EINTR)
-            continue;
+        size_t want = FILE_BUFFER_BYTES - *len;
+        ssize_t n = read(fd, r->file + *len, want);
         if (n < 0) {
-            fail(why, r->path, "read error: %s", strerror(errno));
-            close(fd);
-            return -1;
+            int interrupted = errno == EINTR;
+            fail(why, r->path, "read %s: %s",
+                 interrupted ? "interrupted by a signal" : "error",
+                 strerror(errno));
+            rc = interrupted ? BP_INTERRUPTED : BP_INPUT;
+            goto out;
         }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len == FILE_BUFFER_BYTES) {
+        *len += (size_t)n;
+        if (*len == FILE_BUFFER_BYTES) {
             fail(why, r->path,
                  "file larger than %u bytes: not a BigEarthNet patch file",
                  FILE_BUFFER_BYTES);
-            close(fd);
-            return -1;
+            rc = BP_INPUT;
+            goto out;
         }
+        /* A short read of a regular file ends at its end: done once it
+         * gave all fstat announced (a file system may return less). */
+        if (n == 0 || ((size_t)n < want && *len >= (size_t)st.st_size))
+            break;
     }
+out:
     close(fd);
-    return (long)len;
+    return rc;
 }
 
 static const char *gdal_type_name(GDALDataType t)
@@ -246,6 +277,7 @@ static int parse_labels(struct bp_reader *r, size_t len, const char *s2_name,
     memcpy(multi_hot, info.multi_hot, BP_LABELS19);
     r->json_has_19 = info.has_19;
     r->json_19_same = info.same_19;
+    r->json_19_differs = info.differs_19;
     r->json_len = len;
     return BP_OK;
 }
@@ -265,18 +297,32 @@ static int read_band(struct bp_reader *r, const char *root, const char *name,
                      const char *suffix, int side, GDALDataType type,
                      void *dst, struct bp_failure *why)
 {
+    size_t len;
     int rc = make_path(r, root, name, suffix, why);
+    if (rc == BP_OK)
+        rc = read_whole(r, &len, why);
     if (rc != BP_OK)
         return rc;
-    long len = read_whole(r, why);
-    if (len < 0)
-        return BP_INPUT;
     enum bp_tiff_sample sample =
         type == GDT_UInt16 ? BP_TIFF_UINT16 : BP_TIFF_FLOAT32;
-    if (!r->gdal_only &&
-        bp_tiff_decode_simple(r->file, (size_t)len, side, sample, dst))
+    if (!r->gdal_only && bp_tiff_decode_simple(r->file, len, side, sample, dst))
         return BP_OK;
-    return decode_band(r, (size_t)len, side, type, dst, why);
+    return decode_band(r, len, side, type, dst, why);
+}
+
+/* Read and parse the label JSON of patch name under root; s2_name as for
+ * parse_labels. */
+static int read_labels(struct bp_reader *r, const char *root, const char *name,
+                       const char *s2_name, uint8_t multi_hot[BP_LABELS19],
+                       struct bp_failure *why)
+{
+    size_t len;
+    int rc = make_path(r, root, name, "_labels_metadata.json", why);
+    if (rc == BP_OK)
+        rc = read_whole(r, &len, why);
+    if (rc != BP_OK)
+        return rc;
+    return parse_labels(r, len, s2_name, multi_hot, why);
 }
 
 int bp_reader_read(struct bp_reader *r, const char *s2_name,
@@ -299,13 +345,7 @@ int bp_reader_read(struct bp_reader *r, const char *s2_name,
         /* S2 only: the labels come from the S2 patch's JSON. */
         out->s1_name = NULL;
         out->vv = out->vh = NULL;
-        rc = make_path(r, r->root_s2, s2_name, "_labels_metadata.json", why);
-        if (rc != BP_OK)
-            return rc;
-        long len = read_whole(r, why);
-        if (len < 0)
-            return BP_INPUT;
-        return parse_labels(r, (size_t)len, NULL, out->multi_hot, why);
+        return read_labels(r, r->root_s2, s2_name, NULL, out->multi_hot, why);
     }
     rc = read_band(r, r->root_s1, s1_name, "_VV.tif", BP_S1_SIDE, GDT_Float32,
                    r->vv, why);
@@ -316,13 +356,7 @@ int bp_reader_read(struct bp_reader *r, const char *s2_name,
         return rc;
     out->vv = r->vv;
     out->vh = r->vh;
-    rc = make_path(r, r->root_s1, s1_name, "_labels_metadata.json", why);
-    if (rc != BP_OK)
-        return rc;
-    long len = read_whole(r, why);
-    if (len < 0)
-        return BP_INPUT;
-    return parse_labels(r, (size_t)len, s2_name, out->multi_hot, why);
+    return read_labels(r, r->root_s1, s1_name, s2_name, out->multi_hot, why);
 }
 
 int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
@@ -333,8 +367,9 @@ int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
         if (r->json_19_same)
             return BP_OK;
         return fail(why, r->path,
-                    "already has BigEarthNet_19_labels, and they differ from "
-                    "its labels");
+                    "already has BigEarthNet_19_labels, and it is %s, not "
+                    "the names of its labels",
+                    r->json_19_differs);
     }
     size_t end = r->json_len;
     while (end > 0 && (r->file[end - 1] == ' ' || r->file[end - 1] == '\n' ||
@@ -356,20 +391,36 @@ int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
     }
     n += (size_t)snprintf(add + n, sizeof add - n, "]}");
 
-    char tmp[4096 + 16];
-    char *slash = strrchr(r->path, '/');
-    const char *base = slash ? slash + 1 : r->path;
-    int dirlen = slash ? (int)(slash - r->path) : 1;
-    snprintf(tmp, sizeof tmp, "%.*s/.%s.tmp", dirlen, slash ? r->path : ".",
-             base);
+    /* A symlink stays a link: its target is updated, as the reference's
+     * open of the path for writing would write it. */
+    char target[PATH_MAX];
+    const char *dest = r->path;
     struct stat st;
-    if (stat(r->path, &st) != 0)
+    if (lstat(r->path, &st) != 0)
         return fail(why, r->path, "cannot stat: %s", strerror(errno));
+    if (S_ISLNK(st.st_mode)) {
+        if (!realpath(r->path, target) || stat(target, &st) != 0) {
+            fail(why, r->path, "cannot follow the symlink to update its "
+                 "target: %s", strerror(errno));
+            return BP_OUTPUT;
+        }
+        dest = target;
+    }
+    char tmp[PATH_MAX + 16];
+    const char *slash = strrchr(dest, '/');
+    const char *base = slash ? slash + 1 : dest;
+    int dirlen = slash ? (int)(slash - dest) : 1;
+    snprintf(tmp, sizeof tmp, "%.*s/.%s.tmp", dirlen, slash ? dest : ".",
+             base);
     /* Failing to write the archive is an output error: it is never skipped
-     * as a bad patch (the patch itself is fine). */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+     * as a bad patch (the patch itself is fine). The temporary file is made
+     * anew (O_EXCL): whatever a crash left under its name, even a FIFO or
+     * a symlink, is removed, never opened. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        fail(why, r->path, "cannot write a new version beside it: %s",
+        fail(why, r->path, "cannot write a new version beside %s: %s", dest,
              strerror(errno));
         return BP_OUTPUT;
     }
@@ -382,13 +433,13 @@ int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
         ok = 0;
         err = errno;
     }
-    if (ok && rename(tmp, r->path) != 0) {
+    if (ok && rename(tmp, dest) != 0) {
         ok = 0;
         err = errno;
     }
     if (!ok) {
         unlink(tmp);
-        fail(why, r->path, "cannot update: %s", strerror(err));
+        fail(why, r->path, "cannot update %s: %s", dest, strerror(err));
         return BP_OUTPUT;
     }
     return BP_OK;

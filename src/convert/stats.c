@@ -25,21 +25,23 @@ void bp_stats_init(struct bp_stats *s)
  * deviations. */
 static void moments_merge(struct bp_moments *a, const struct bp_moments *b)
 {
-    if (b->n == 0)
-        return;
-    if (a->n == 0) {
+    uint64_t nonfinite = a->nonfinite + b->nonfinite;
+    if (b->n == 0) {
+        /* nothing to merge but the count of non-finite values */
+    } else if (a->n == 0) {
         *a = *b;
-        return;
+    } else {
+        double na = (double)a->n, nb = (double)b->n, n = na + nb;
+        double delta = b->mean - a->mean;
+        a->mean += delta * (nb / n);
+        a->m2 += b->m2 + delta * delta * (na * nb / n);
+        a->n += b->n;
+        if (b->min < a->min)
+            a->min = b->min;
+        if (b->max > a->max)
+            a->max = b->max;
     }
-    double na = (double)a->n, nb = (double)b->n, n = na + nb;
-    double delta = b->mean - a->mean;
-    a->mean += delta * (nb / n);
-    a->m2 += b->m2 + delta * delta * (na * nb / n);
-    a->n += b->n;
-    if (b->min < a->min)
-        a->min = b->min;
-    if (b->max > a->max)
-        a->max = b->max;
+    a->nonfinite = nonfinite;
 }
 
 /* One band of uint16 pixels: sums are exact in integers, and so is the sum
@@ -58,8 +60,48 @@ static void moments_u16(struct bp_moments *m, const uint16_t *v, size_t n)
     unsigned __int128 nss = (unsigned __int128)n * sumsq;
     unsigned __int128 ss = (unsigned __int128)sum * sum;
     m->n = n;
+    m->nonfinite = 0;
     m->mean = (double)sum / (double)n;
     m->m2 = (double)(nss - ss) / (double)n;
+    m->min = lo;
+    m->max = hi;
+}
+
+/* Count, mean and sum of squared deviations from sums of the values less
+ * k: m2 is never negative (rounding could make it so for equal values). */
+static void moments_from_sums(struct bp_moments *m, uint64_t n, double k,
+                              double sum, double sq)
+{
+    m->n = n;
+    m->mean = n ? k + sum / (double)n : 0;
+    m->m2 = n ? sq - sum * sum / (double)n : 0;
+    if (m->m2 < 0)
+        m->m2 = 0;
+}
+
+/* The float band of moments_f32 holding NaN or infinite values: those are
+ * counted apart and left out of the count, mean, std, min and max. */
+static void moments_f32_nonfinite(struct bp_moments *m, const float *v,
+                                  size_t n)
+{
+    size_t i = 0;
+    while (i < n && !isfinite(v[i]))
+        i++;
+    double k = i < n ? v[i] : 0, sum = 0, sq = 0;
+    float lo = INFINITY, hi = -INFINITY;
+    uint64_t finite = 0;
+    for (i = 0; i < n; i++) {
+        if (!isfinite(v[i]))
+            continue;
+        double d = (double)v[i] - k;
+        sum += d;
+        sq += d * d;
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
+        finite++;
+    }
+    moments_from_sums(m, finite, k, sum, sq);
+    m->nonfinite = n - finite;
     m->min = lo;
     m->max = hi;
 }
@@ -67,7 +109,10 @@ static void moments_u16(struct bp_moments *m, const uint16_t *v, size_t n)
 /* One band of floats in one pass: sums of the values shifted by the first
  * one, which is close enough to the mean that the sum of squares loses
  * nothing that matters (double precision on float data), with four
- * interleaved partial sums so the additions pipeline. */
+ * interleaved partial sums so the additions pipeline. Finite floats give
+ * finite sums in double precision, so sums that are not finite show that
+ * some value is NaN or infinite: only then is the band gone over again,
+ * leaving those out (the usual band pays nothing for the check). */
 static void moments_f32(struct bp_moments *m, const float *v, size_t n)
 {
     double k = n ? v[0] : 0;
@@ -90,9 +135,12 @@ static void moments_f32(struct bp_moments *m, const float *v, size_t n)
         hi = v[i] > hi ? v[i] : hi;
     }
     double sum = s[0] + s[1] + s[2] + s[3], sq = q[0] + q[1] + q[2] + q[3];
-    m->n = n;
-    m->mean = k + sum / (double)n;
-    m->m2 = sq - sum * sum / (double)n;
+    if (!isfinite(sum) || !isfinite(sq)) {
+        moments_f32_nonfinite(m, v, n);
+        return;
+    }
+    moments_from_sums(m, n, k, sum, sq);
+    m->nonfinite = 0;
     m->min = lo;
     m->max = hi;
 }
@@ -126,6 +174,13 @@ void bp_stats_merge(struct bp_stats *into, const struct bp_stats *from)
     into->patches += from->patches;
 }
 
+/* A JSON number; never NaN or Infinity, which are not JSON (json-c would
+ * print them bare): such a value, which the figures cannot reach, is null. */
+static json_object *number(double v)
+{
+    return isfinite(v) ? json_object_new_double(v) : NULL;
+}
+
 json_object *bp_stats_to_json(const struct bp_stats *s)
 {
     json_object *o = json_object_new_object();
@@ -133,16 +188,17 @@ json_object *bp_stats_to_json(const struct bp_stats *s)
     json_object *bands = json_object_new_object();
     for (int b = 0; b < BP_STATS_BANDS; b++) {
         const struct bp_moments *m = &s->band[b];
-        if (m->n == 0 && b >= BP_S2_BANDS)
+        if (m->n + m->nonfinite == 0 && b >= BP_S2_BANDS)
             continue; /* S2 only: no VV, VH */
         json_object *j = json_object_new_object();
         json_object_object_add(j, "count", json_object_new_int64((int64_t)m->n));
+        json_object_object_add(j, "nonfinite",
+                               json_object_new_int64((int64_t)m->nonfinite));
         if (m->n) {
-            json_object_object_add(j, "mean", json_object_new_double(m->mean));
-            json_object_object_add(
-                j, "std", json_object_new_double(sqrt(m->m2 / (double)m->n)));
-            json_object_object_add(j, "min", json_object_new_double(m->min));
-            json_object_object_add(j, "max", json_object_new_double(m->max));
+            json_object_object_add(j, "mean", number(m->mean));
+            json_object_object_add(j, "std", number(sqrt(m->m2 / (double)m->n)));
+            json_object_object_add(j, "min", number(m->min));
+            json_object_object_add(j, "max", number(m->max));
         }
         json_object_object_add(bands, bp_stats_band_names[b], j);
     }
@@ -175,6 +231,7 @@ json_object *bp_stats_to_journal(const struct bp_stats *s)
         json_object_array_add(j, hexdouble(m->m2));
         json_object_array_add(j, hexdouble(m->min));
         json_object_array_add(j, hexdouble(m->max));
+        json_object_array_add(j, json_object_new_int64((int64_t)m->nonfinite));
         json_object_array_add(bands, j);
     }
     json_object_object_add(o, "bands", bands);
@@ -204,13 +261,19 @@ int bp_stats_from_journal(json_object *o, struct bp_stats *s)
     s->patches = (uint64_t)json_object_get_int64(patches);
     for (int b = 0; b < BP_STATS_BANDS; b++) {
         json_object *j = json_object_array_get_idx(bands, (size_t)b);
-        if (json_object_array_length(j) != 5)
+        /* Journals of 0.1.0 before the non-finite count have 5 items. */
+        size_t items = json_object_array_length(j);
+        if (items != 5 && items != 6)
             return -1;
         s->band[b].n = (uint64_t)json_object_get_int64(json_object_array_get_idx(j, 0));
         s->band[b].mean = double_at(j, 1);
         s->band[b].m2 = double_at(j, 2);
         s->band[b].min = double_at(j, 3);
         s->band[b].max = double_at(j, 4);
+        s->band[b].nonfinite =
+            items == 6 ? (uint64_t)json_object_get_int64(
+                             json_object_array_get_idx(j, 5))
+                       : 0;
     }
     for (int i = 0; i < BP_LABELS19; i++)
         s->labels[i] = (uint64_t)json_object_get_int64(

@@ -6,11 +6,13 @@
 
 /* TIFF tags and field types that matter here. */
 enum {
-    TAG_WIDTH = 256, TAG_LENGTH = 257, TAG_BITS = 258, TAG_COMPRESSION = 259,
-    TAG_FILL_ORDER = 266, TAG_STRIP_OFFSETS = 273, TAG_ORIENTATION = 274,
-    TAG_SAMPLES = 277, TAG_ROWS_PER_STRIP = 278, TAG_STRIP_BYTES = 279,
-    TAG_PLANAR = 284, TAG_PREDICTOR = 317, TAG_TILE_WIDTH = 322,
-    TAG_EXTRA_SAMPLES = 338, TAG_SAMPLE_FORMAT = 339
+    TAG_SUBFILE_TYPE = 254, TAG_WIDTH = 256, TAG_LENGTH = 257, TAG_BITS = 258,
+    TAG_COMPRESSION = 259, TAG_PHOTOMETRIC = 262, TAG_FILL_ORDER = 266,
+    TAG_STRIP_OFFSETS = 273, TAG_ORIENTATION = 274, TAG_SAMPLES = 277,
+    TAG_ROWS_PER_STRIP = 278, TAG_STRIP_BYTES = 279, TAG_PLANAR = 284,
+    TAG_PREDICTOR = 317, TAG_COLOR_MAP = 320, TAG_TILE_WIDTH = 322,
+    TAG_TILE_LENGTH = 323, TAG_TILE_OFFSETS = 324, TAG_TILE_BYTES = 325,
+    TAG_SUB_IFDS = 330, TAG_EXTRA_SAMPLES = 338, TAG_SAMPLE_FORMAT = 339
 };
 enum { TYPE_SHORT = 3, TYPE_LONG = 4 };
 
@@ -62,6 +64,19 @@ static uint32_t field_value(const struct field *f, uint32_t i)
                                  : le32(f->values + 4 * i);
 }
 
+/* Bytes [start, end) of the file. */
+struct span {
+    size_t start, end;
+};
+
+/* Where a field's values lie in the file buf. */
+static struct span field_span(const unsigned char *buf, const struct field *f)
+{
+    size_t start = (size_t)(f->values - buf);
+    return (struct span){start, start + (size_t)f->count *
+                                            (f->type == TYPE_SHORT ? 2 : 4)};
+}
+
 /* A single-valued field: its value, or 0 when it is not single. */
 static int field_single(const struct field *f, uint32_t *v)
 {
@@ -83,23 +98,31 @@ int bp_tiff_decode_simple(const unsigned char *buf, size_t len, int side,
     uint32_t ifd = le32(buf + 4);
     if (ifd < 8 || ifd > len || len - ifd < 2)
         return 0;
+    /* The entries and the next IFD's offset, which must be 0: one image. */
     uint32_t n = le16(buf + ifd);
-    if ((size_t)n * 12 > len - ifd - 2)
+    size_t ifd_end = (size_t)ifd + 2 + (size_t)n * 12 + 4;
+    if (ifd_end > len || le32(buf + ifd_end - 4) != 0)
         return 0;
 
     uint32_t width = 0, height = 0, bits = 1, compression = 1, samples = 1;
     uint32_t rows_per_strip = UINT32_MAX, planar = 1, format = 1;
     struct field offsets = {0}, counts = {0};
+    uint32_t previous = 0;
     for (uint32_t i = 0; i < n; i++) {
         const unsigned char *e = buf + ifd + 2 + 12 * i;
         uint16_t tag = le16(e);
         struct field f;
         uint32_t v = 0;
+        /* Tags in ascending order, each once, as TIFF wants: readers differ
+         * on which of two entries counts (libtiff takes the first). */
+        if (i > 0 && tag <= previous)
+            return 0;
+        previous = tag;
         switch (tag) {
         case TAG_WIDTH: case TAG_LENGTH: case TAG_BITS: case TAG_COMPRESSION:
         case TAG_SAMPLES: case TAG_ROWS_PER_STRIP: case TAG_PLANAR:
         case TAG_SAMPLE_FORMAT: case TAG_FILL_ORDER: case TAG_ORIENTATION:
-        case TAG_PREDICTOR:
+        case TAG_PREDICTOR: case TAG_PHOTOMETRIC: case TAG_SUBFILE_TYPE:
             if (!field_get(buf, len, e, &f) || !field_single(&f, &v))
                 return 0;
             break;
@@ -111,11 +134,12 @@ int bp_tiff_decode_simple(const unsigned char *buf, size_t len, int side,
             if (!field_get(buf, len, e, &counts))
                 return 0;
             continue;
-        case TAG_TILE_WIDTH:
-        case TAG_EXTRA_SAMPLES:
+        case TAG_TILE_WIDTH: case TAG_TILE_LENGTH: case TAG_TILE_OFFSETS:
+        case TAG_TILE_BYTES: case TAG_EXTRA_SAMPLES: case TAG_COLOR_MAP:
+        case TAG_SUB_IFDS:
             return 0;
         default:
-            continue; /* georeferencing, photometric, ...: not pixels */
+            continue; /* georeferencing, resolution, ...: not pixels */
         }
         switch (tag) {
         case TAG_WIDTH: width = v; break;
@@ -126,7 +150,12 @@ int bp_tiff_decode_simple(const unsigned char *buf, size_t len, int side,
         case TAG_ROWS_PER_STRIP: rows_per_strip = v; break;
         case TAG_PLANAR: planar = v; break;
         case TAG_SAMPLE_FORMAT: format = v; break;
-        default: /* fill order, orientation, predictor */
+        case TAG_SUBFILE_TYPE: /* a full-resolution image */
+            if (v != 0)
+                return 0;
+            break;
+        default: /* photometric (min-is-black), fill order, orientation,
+                    predictor */
             if (v != 1)
                 return 0;
         }
@@ -146,6 +175,11 @@ int bp_tiff_decode_simple(const unsigned char *buf, size_t len, int side,
         return 0;
     size_t row_bytes = (size_t)width * (want_bits / 8);
     unsigned char *out = dst;
+    /* The bytes that are not pixels: the header, the IFD, the strip
+     * offsets and byte counts (when they lie outside the IFD). */
+    struct span meta[4] = {{0, 8}, {ifd, ifd_end}, field_span(buf, &offsets),
+                           field_span(buf, &counts)};
+    size_t strip_end = 0;
     for (uint32_t s = 0; s < strips; s++) {
         uint32_t rows = s + 1 < strips ? rows_per_strip
                                        : height - s * rows_per_strip;
@@ -153,6 +187,15 @@ int bp_tiff_decode_simple(const unsigned char *buf, size_t len, int side,
         uint32_t off = field_value(&offsets, s);
         if (field_value(&counts, s) != bytes || off > len || bytes > len - off)
             return 0;
+        /* Strips one after the other, inside the file, apart from each
+         * other and from the metadata: a file whose bytes serve twice is
+         * left to GDAL. */
+        if (s > 0 && off < strip_end)
+            return 0;
+        strip_end = (size_t)off + bytes;
+        for (size_t k = 0; k < sizeof meta / sizeof meta[0]; k++)
+            if (off < meta[k].end && meta[k].start < strip_end)
+                return 0;
     }
     /* Checked whole before anything is copied: dst is all or nothing. */
     for (uint32_t s = 0; s < strips; s++) {

@@ -8,6 +8,15 @@
  * samples, another size or pixel type, inconsistent strips) it declines,
  * and the caller decodes with GDAL instead, which also gives the error
  * messages. Declining is never an error here.
+ *
+ * It takes only files whose meaning no reader can take otherwise, so that
+ * the records are GDAL's pixels whichever decoder made them: tags in
+ * ascending order, each once (libtiff reads the first of two entries);
+ * one image (the next IFD offset 0; no tiles, sub-IFDs, colour map or
+ * reduced-resolution type; min-is-black); strip offsets and byte counts of
+ * the same count, one strip per RowsPerStrip rows, each exactly its rows'
+ * bytes, in ascending order inside the file, apart from each other, from
+ * the header, the IFD and the offset and count arrays.
  */
 #ifndef BENPREP_TIFF_H
 #define BENPREP_TIFF_H

@@ -4,7 +4,9 @@
  */
 #include "benprep/identity.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "benprep/shard.h"
@@ -186,6 +188,35 @@ json_object *bp_manifest_identity(json_object *m)
     return id;
 }
 
+/* Whether the identity values w and h of key are the same: equal, or for
+ * the archive roots two spellings of one folder ("DIR/" and "DIR", or a
+ * symlink to it), compared by their resolved real paths. */
+static int same_value(const char *key, json_object *w, json_object *h)
+{
+    if (json_object_equal(w, h))
+        return 1;
+    if ((strcmp(key, "root_folder_s1") != 0 &&
+         strcmp(key, "root_folder_s2") != 0) ||
+        !json_object_is_type(w, json_type_string) ||
+        !json_object_is_type(h, json_type_string))
+        return 0;
+    char a[PATH_MAX], b[PATH_MAX];
+    return realpath(json_object_get_string(w), a) &&
+           realpath(json_object_get_string(h), b) && strcmp(a, b) == 0;
+}
+
+int bp_identity_same(json_object *want, json_object *have)
+{
+    if (json_object_object_length(want) != json_object_object_length(have))
+        return 0;
+    json_object_object_foreach(want, key, w) {
+        json_object *h = NULL;
+        if (!json_object_object_get_ex(have, key, &h) || !same_value(key, w, h))
+            return 0;
+    }
+    return 1;
+}
+
 void bp_identity_diff(json_object *want, json_object *have, char *buf,
                       size_t size)
 {
@@ -195,7 +226,7 @@ void bp_identity_diff(json_object *want, json_object *have, char *buf,
     json_object_object_foreach(want, key, w) {
         json_object *h = NULL;
         json_object_object_get_ex(have, key, &h);
-        if (json_object_equal(w, h))
+        if (h && same_value(key, w, h))
             continue;
         int n = snprintf(buf + used, size - used, "%s%s: now %s, earlier %s",
                          used ? "; " : "", key,

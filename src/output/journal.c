@@ -185,11 +185,19 @@ int bp_journal_load(const char *dir, json_object **identity,
     int n = snprintf(path, sizeof path, "%s/%s", dir, BP_JOURNAL_NAME);
     if (n < 0 || (size_t)n >= sizeof path)
         return BP_OUTPUT;
-    FILE *f = fopen(path, "r");
+    struct stat st;
+    const char *kind;
+    int fd = bp_open_regular(path, &st, &kind);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (!f) {
-        if (errno == ENOENT)
+        if (fd < 0 && !kind && errno == ENOENT)
             return BP_INPUT;
-        BP_ERROR("%s: cannot read: %s", path, strerror(errno));
+        if (kind)
+            BP_ERROR("%s: not a regular file but %s", path, kind);
+        else
+            BP_ERROR("%s: cannot read: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return BP_OUTPUT;
     }
     json_object *arr = json_object_new_array();

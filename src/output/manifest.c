@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,7 +263,10 @@ static json_object *run_facts(const struct bp_config *cfg,
     json_object_object_add(run, "started", json_object_new_string(when));
     iso_time(facts->started + (time_t)facts->seconds, when, sizeof when);
     json_object_object_add(run, "finished", json_object_new_string(when));
-    json_object_object_add(run, "seconds", json_object_new_double(facts->seconds));
+    json_object_object_add(run, "seconds",
+                           json_object_new_double(isfinite(facts->seconds)
+                                                      ? facts->seconds
+                                                      : 0));
     char host[256] = "";
     gethostname(host, sizeof host - 1);
     json_object_object_add(run, "host", json_object_new_string(host));

@@ -60,7 +60,7 @@ static int read_earlier(const struct bp_config *cfg,
 static int check_identity(const struct bp_config *cfg, json_object *identity,
                           json_object *old_id)
 {
-    if (!old_id || json_object_equal(identity, old_id))
+    if (!old_id || bp_identity_same(identity, old_id))
         return BP_OK;
     char diff[2048];
     bp_identity_diff(identity, old_id, diff, sizeof diff);

@@ -321,13 +321,14 @@ void bp_shard_discard(struct bp_shard *s)
 static int file_matches(struct bp_shard *s, const char *path, uint64_t bytes,
                         uint32_t crc32c)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    const char *kind;
+    int fd = bp_open_regular(path, &st, &kind);
     if (fd < 0) {
-        BP_DEBUG("%s: %s", path, strerror(errno));
+        BP_DEBUG("%s: %s", path, kind ? kind : strerror(errno));
         return 0;
     }
-    struct stat st;
-    int ok = fstat(fd, &st) == 0 && (uint64_t)st.st_size == bytes;
+    int ok = (uint64_t)st.st_size == bytes;
     uint32_t crc = 0;
     uint64_t total = 0;
     while (ok) {

@@ -14,6 +14,7 @@
 #include "benprep/log.h"
 #include "benprep/status.h"
 #include "common/crc32c.h"
+#include "common/fsutil.h"
 
 /* Errors reported per file before the rest are only counted. */
 #define MAX_REPORTED 20
@@ -39,15 +40,6 @@ void bp_split_free(struct bp_split *s)
     free(s->text);
     free(s->rows);
     memset(s, 0, sizeof *s);
-}
-
-static size_t count_lines(const char *text, size_t len)
-{
-    size_t n = 1;
-    for (const char *p = text; (p = memchr(p, '\n', len - (size_t)(p - text)));
-         p++)
-        n++;
-    return n;
 }
 
 /* The line at *pos of text[0..len): its start and, in *linelen, its length
@@ -77,16 +69,19 @@ static size_t count_columns(const char *start, size_t linelen)
 /* The kind of file: the column count most rows have, "S2name,S1name" (MM,
  * 2) or "S2name" (S2-only, 1); MM when they are as many; 0 without rows.
  * So a bad first row is reported as the bad row, not every row after it.
- * Lines are counted from pos. */
-static int majority_columns(char *text, size_t len, size_t pos)
+ * Lines are counted from pos; *nonblank gets the lines that may be rows. */
+static int majority_columns(char *text, size_t len, size_t pos,
+                            size_t *nonblank)
 {
     size_t with[3] = {0, 0, 0}; /* lines of 1 and 2 columns */
+    *nonblank = 0;
     for (size_t p = pos; p < len;) {
         size_t linelen;
         const char *start = next_line(text, len, &p, &linelen);
         size_t ncols = count_columns(start, linelen);
         if (linelen > 0 && ncols <= 2)
             with[ncols]++;
+        *nonblank += linelen > 0;
     }
     if (with[1] + with[2])
         return with[1] > with[2] ? 1 : 2;
@@ -100,6 +95,11 @@ static const char *row_problem(const char *start, size_t linelen, int columns,
 {
     const char *comma = memchr(start, ',', linelen);
     size_t ncols = count_columns(start, linelen);
+    if (memchr(start, '\r', linelen))
+        /* Lines ended by CR alone (classic Mac OS) make the whole file one
+         * line: say so, not that it has too many columns. */
+        return "the line endings are CR only (a carriage return without a "
+               "line feed); save the file with LF or CRLF line endings";
     if (ncols != (size_t)(columns ? columns : 2)) {
         snprintf(detail, size, " (%zu, expected %s)", ncols,
                  columns == 1 ? "1: S2name, as most rows have"
@@ -125,13 +125,14 @@ static const char *row_problem(const char *start, size_t linelen, int columns,
 static size_t parse_rows(const char *path, char *text, size_t len, size_t pos,
                          struct bp_split *out)
 {
-    size_t errors = 0;
+    size_t errors = 0, blanks = 0;
     for (uint32_t line = 1; pos < len; line++) {
         size_t linelen;
         char *start = next_line(text, len, &pos, &linelen);
         start[linelen] = '\0';
         if (linelen == 0) {
-            BP_WARN("%s line %u: skipping a blank line", path, line);
+            if (blanks++ < MAX_REPORTED)
+                BP_WARN("%s line %u: skipping a blank line", path, line);
             continue;
         }
         char detail[128] = "";
@@ -154,6 +155,8 @@ static size_t parse_rows(const char *path, char *text, size_t len, size_t pos,
         }
         r->line = line;
     }
+    if (blanks > MAX_REPORTED)
+        BP_WARN("%s: %zu more blank lines skipped", path, blanks - MAX_REPORTED);
     return errors;
 }
 
@@ -174,19 +177,21 @@ int bp_split_parse(const char *path, char *text, size_t len,
     }
     out->name = strdup(name);
     out->path = strdup(path);
-    out->rows = malloc(count_lines(text, len) * sizeof *out->rows);
-    if (!out->name || !out->path || !out->rows) {
-        BP_ERROR("%s: out of memory reading the file", path);
-        bp_split_free(out);
-        return BP_NOMEM;
-    }
 
     size_t pos = 0;
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
         BP_WARN("%s line 1: skipping a UTF-8 byte order mark", path);
         pos = 3;
     }
-    out->columns = majority_columns(text, len, pos);
+    size_t nonblank;
+    out->columns = majority_columns(text, len, pos, &nonblank);
+    /* Blank lines take no room: a file of line ends costs nothing. */
+    out->rows = malloc((nonblank ? nonblank : 1) * sizeof *out->rows);
+    if (!out->name || !out->path || !out->rows) {
+        BP_ERROR("%s: out of memory reading the file", path);
+        bp_split_free(out);
+        return BP_NOMEM;
+    }
     size_t errors = parse_rows(path, text, len, pos, out);
     if (errors > MAX_REPORTED)
         BP_ERROR("%s: %zu more malformed lines not shown", path,
@@ -209,29 +214,49 @@ fail:
 int bp_split_load(const char *path, struct bp_split *out)
 {
     memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    const char *kind;
+    int fd = bp_open_regular(path, &st, &kind);
     if (fd < 0) {
-        BP_ERROR("%s: cannot open: %s", path, strerror(errno));
+        if (kind)
+            BP_ERROR("%s: not a regular file but %s", path, kind);
+        else
+            BP_ERROR("%s: cannot open: %s", path, strerror(errno));
         return BP_CSV;
     }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        BP_ERROR("%s: not a regular file", path);
+    if (st.st_size > BP_SPLIT_MAX_BYTES) {
+        BP_ERROR("%s: %lld bytes, more than the %d MiB a split file or "
+                 "exclusion list may have (all 590,326 pairs of the archive "
+                 "take about 46 MB): is it the right file?",
+                 path, (long long)st.st_size, BP_SPLIT_MAX_BYTES >> 20);
         close(fd);
         return BP_CSV;
     }
-    size_t cap = (size_t)st.st_size;
+    /* One byte more than fstat said, so the read that finds the end of
+     * the file needs no larger buffer. */
+    size_t cap = (size_t)st.st_size + 1;
     char *text = malloc(cap + 1);
     if (!text) {
-        BP_ERROR("%s: out of memory for a %zu-byte file", path, cap);
+        BP_ERROR("%s: out of memory for a %lld-byte file", path,
+                 (long long)st.st_size);
         close(fd);
         return BP_NOMEM;
     }
     size_t len = 0;
     for (;;) {
         if (len == cap) {
-            /* The file grew since fstat; read on in larger steps. */
-            char *bigger = realloc(text, 2 * cap + 4096 + 1);
+            /* The file grew since fstat; read on in larger steps, up to one
+             * byte past the limit, which is refused. */
+            size_t room = (size_t)BP_SPLIT_MAX_BYTES + 1 - cap;
+            size_t more = cap + 4096 < room ? cap + 4096 : room;
+            if (more == 0) {
+                BP_ERROR("%s: grew past %d MiB while being read", path,
+                         BP_SPLIT_MAX_BYTES >> 20);
+                free(text);
+                close(fd);
+                return BP_CSV;
+            }
+            char *bigger = realloc(text, cap + more + 1);
             if (!bigger) {
                 BP_ERROR("%s: out of memory reading the file", path);
                 free(text);
@@ -239,7 +264,7 @@ int bp_split_load(const char *path, struct bp_split *out)
                 return BP_NOMEM;
             }
             text = bigger;
-            cap = 2 * cap + 4096;
+            cap += more;
         }
         ssize_t n = read(fd, text + len, cap - len);
         if (n < 0 && errno == EINTR)

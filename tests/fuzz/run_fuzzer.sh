@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Run one fuzzer for FUZZ_SECONDS (default 20) from seeds made of the real
-# sample files; print libFuzzer's figures. Fails on any crash, leak or
-# sanitizer report (libFuzzer exits non-zero and writes the input).
+# Run one fuzzer for FUZZ_SECONDS (default 20) from the target's corpus in
+# the repository (tests/fuzz/corpus/KIND, when there is one) and seeds made
+# of the real sample files; print libFuzzer's figures. Fails on any crash,
+# leak or sanitizer report (libFuzzer exits non-zero and writes the input).
+# A crashing input belongs in the repository's corpus once it is fixed, so
+# that every build replays it (fuzz_replay_KIND).
 #
-#   run_fuzzer.sh FUZZER csv|labels|tiff SHARED_DATA
+#   run_fuzzer.sh FUZZER csv|labels|tiff SHARED_DATA [CORPUS]
 set -euo pipefail
-fuzzer=$1 kind=$2 shared=$3
+fuzzer=$1 kind=$2 shared=$3 corpus=${4:-}
 seconds=${FUZZ_SECONDS:-20}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus" "$work/artifacts"
+# A copy: libFuzzer adds the inputs it finds to its first corpus folder.
+if [[ -n $corpus && -d $corpus ]]; then
+  cp "$corpus"/* "$work/corpus/"
+fi
 case $kind in
   csv)
     cp "$shared/golden/example_mm.csv" "$work/corpus/sample.csv"
@@ -36,7 +43,10 @@ esac
   -artifact_prefix="$work/artifacts/" "$work/corpus" 2>"$work/log" || {
   tail -40 "$work/log" >&2
   for a in "$work/artifacts"/*; do
-    [[ -e $a ]] && { echo "crashing input ($a):" >&2; xxd "$a" | head -20 >&2; }
+    [[ -e $a ]] && {
+      echo "crashing input ($a); once fixed, add it to tests/fuzz/corpus/$kind/:" >&2
+      xxd "$a" | head -20 >&2
+    }
   done
   exit 1
 }

@@ -10,12 +10,18 @@
 #   test_bad_input.sh max-failures NP --max-failures: exit 3, the skipped patches
 #                                     in the manifest, the other records golden;
 #                                     more bad patches than allowed: exit 1
+#   test_bad_input.sh nonfinite NP    NaN and infinite S1 pixels: kept in the
+#                                     records, counted apart in the statistics,
+#                                     a strict JSON manifest, through --resume
+#   test_bad_input.sh decoders NP     band files of ambiguous meaning: the same
+#                                     records from --decoder auto and gdal
 #
 # Environment: BEN_PREP, BP_CHECK, SHARED, MPIRUN, FAILIO_PRELOAD (the failio
-# shim, for max-failures). Every case runs even when an
+# shim, for max-failures and nonfinite), TIFF_VARIANT (tests/tools/
+# tiff_variant.py, for decoders). Every case runs even when an
 # earlier one failed; the script fails at the end if any did.
 set -euo pipefail
-mode=${1:?usage: test_bad_input.sh csv|patch NP|max-failures NP}
+mode=${1:?usage: test_bad_input.sh csv|patch NP|max-failures NP|nonfinite NP|decoders NP}
 np=${2:-2}
 : "${BEN_PREP:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}"
 read -r -a mpirun <<<"$MPIRUN"
@@ -91,7 +97,8 @@ convert() { # output folder, csv files and options...
   local out=$1
   shift
   rc=0
-  "${mpirun[@]}" -np "$np" "$BEN_PREP" -r1 "$tmp/S1" -r2 "$tmp/S2" -o "$out" \
+  # A run that blocks (on a FIFO, say) is stopped after a minute: status 124.
+  timeout -k 10 60 "${mpirun[@]}" -np "$np" "$BEN_PREP" -r1 "$tmp/S1" -r2 "$tmp/S2" -o "$out" \
     --records-per-shard "$rps" -n "$@" >"$tmp/out.txt" 2>"$tmp/err" || rc=$?
   sanitizer_check "ben-prep -n $*"
 }
@@ -210,7 +217,33 @@ patch_cases() {
   f=$(s2file 1 B02.tif)
   rm "$f"
   mkdir "$f"
-  expect_bad_patch "unreadable band file (a folder)" 1 "$f" 'read error|cannot (open|read)'
+  expect_bad_patch "unreadable band file (a folder)" 1 "$f" 'not a regular file but a folder'
+
+  # Only regular files are read: a FIFO, a socket or a device, in the patch
+  # folder or behind a symlink, is refused at once (a FIFO blocked a rank
+  # until the job's time limit).
+  local special=$tmp/special
+  rm -rf "$special"
+  mkdir -p "$special"
+  mkfifo "$special/fifo"
+  python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$special/socket"
+  fresh_copy
+  f=$(s2file 4 B03.tif)
+  rm "$f"
+  mkfifo "$f"
+  expect_bad_patch "band file is a FIFO" 4 "$f" 'not a regular file but a FIFO'
+  fresh_copy
+  f=$(s1file 2 labels_metadata.json)
+  ln -sf "$special/fifo" "$f"
+  expect_bad_patch "S1 JSON is a symlink to a FIFO" 2 "$f" 'not a regular file but a FIFO'
+  fresh_copy
+  f=$(s1file 5 VH.tif)
+  ln -sf "$special/socket" "$f"
+  expect_bad_patch "band file is a symlink to a socket" 5 "$f" 'not a regular file but a socket'
+  fresh_copy
+  f=$(s2file 3 B8A.tif)
+  ln -sf /dev/zero "$f"
+  expect_bad_patch "band file is a symlink to /dev/zero" 3 "$f" 'not a regular file but a character device'
 
   fresh_copy
   f=$(s2file 6 B09.tif)
@@ -279,6 +312,49 @@ patch_cases() {
   grep -q "\"corresponding_s2_patch\": \"${s2[1]}\"" "$f" ||
     fail "test setup: corresponding_s2_patch not replaced"
   expect_bad_patch "S1 JSON of another S2 patch" 4 "$f" "corresponding_s2_patch.*${s2[1]}"
+
+  # Every key the converter reads, holding each JSON type where another
+  # belongs: a message naming the file, the key and the type, on every rank
+  # (no crash: a null here was a segmentation fault).
+  local key value kind
+  for spec in "corresponding_s2_patch|null|null" "corresponding_s2_patch|17|a number" \
+    "corresponding_s2_patch|[]|an array" "corresponding_s2_patch|{}|an object" \
+    "corresponding_s2_patch|true|a boolean" "labels|null|null" "labels|{}|an object" \
+    "labels|\"Pastures\"|a string"; do
+    IFS='|' read -r key value kind <<<"$spec"
+    fresh_copy
+    f=$(s1file 5 labels_metadata.json)
+    replace "$f" json_set "$key" "$value"
+    expect_bad_patch "S1 JSON with $key: $value" 5 "$f" "$key\"? is $kind"
+  done
+  fresh_copy
+  f=$(s1file 2 labels_metadata.json)
+  replace "$f" sed 's/^{"labels": \[/{"labels": [null, /'
+  expect_bad_patch "S1 JSON with a null label" 2 "$f" 'label 1 is null'
+
+  # A NUL inside a string makes it another string, shown escaped.
+  fresh_copy
+  f=$(s1file 3 labels_metadata.json)
+  replace "$f" json_set corresponding_s2_patch "\"${s2[3]}\\u0000\""
+  expect_bad_patch "corresponding_s2_patch with a NUL after the name" 3 "$f" \
+    "corresponding_s2_patch is \"${s2[3]}\\\\u0000\""
+  fresh_copy
+  f=$(s1file 6 labels_metadata.json)
+  replace "$f" sed 's/^{"labels": \[/{"labels": ["Pastures\\u0000 and more", /'
+  expect_bad_patch "label name with a NUL" 6 "$f" 'unknown label name "Pastures\\u0000 and more"'
+}
+
+# Set KEY of the JSON object on stdin to the JSON text VALUE (added when it
+# is missing), keeping the rest of the file's bytes.
+json_set() { # key, value
+  local text
+  text=$(cat)
+  if grep -q "\"$1\": " <<<"$text"; then
+    # The archive's values of these keys hold no quote or bracket.
+    sed -E "s/\"$1\": (\"[^\"]*\"|\[[^]]*\])/\"$1\": $(sed 's/[\/&]/\\&/g' <<<"$2")/" <<<"$text"
+  else
+    printf '%s' "${text%\}}, \"$1\": $2}"
+  fi
 }
 
 # ---- bad split files ----------------------------------------------------------
@@ -310,6 +386,23 @@ expect_bad_csv() { # what, csv path, line, reason pattern, [all csv files]
     ok=0
   fi
   [[ $ok -eq 0 ]] || pass "$what: $(head -n 1 <<<"$lines" | sed 's/^ben-prep\[[0-9]*\]: error: //')"
+}
+
+# A split file or exclusion list refused as a whole: exit 1 at once (not
+# blocked), a message naming it and the reason, nothing written.
+expect_refused_file() { # what, file, reason pattern, ben-prep -n arguments...
+  local what=$1 file=$2 reason=$3 ok=1
+  shift 3
+  rm -rf "$tmp/out" "$tmp/err"
+  convert "$tmp/out" "$@"
+  [[ $rc -eq 1 ]] || { fail "$what: exit status $rc, expected 1"; ok=0; }
+  grep 'error:' "$tmp/err" | grep -F -- "$file: " | grep -qE -- "$reason" ||
+    { fail "$what: no message '$file: ...' saying /$reason/"; ok=0; }
+  if [[ -d $tmp/out ]] && [[ -n $(ls -A "$tmp/out") ]]; then
+    fail "$what: the output folder holds $(ls -A "$tmp/out" | tr '\n' ' ')"
+    ok=0
+  fi
+  [[ $ok -eq 0 ]] || pass "$what: $(grep 'error:' "$tmp/err" | grep -F -- "$file: " | head -n 1 | sed 's/^ben-prep\[[0-9]*\]: error: //')"
 }
 
 # A split file that converts fine: exit 0, a warning, golden output.
@@ -368,6 +461,10 @@ csv_cases() {
   { printf '%s,%s\x1b[2J\r\n' "${s2[1]}" "${s1[1]}"; rows_crlf 2,6; } >"$c"
   expect_bad_csv "control character (escape) in a name" "$c" 1 'control'
 
+  # Names go into the manifest, which strict JSON parsers read as UTF-8.
+  { rows_crlf 1,2; printf '%s\xe9,%s\r\n' "${s2[3]}" "${s1[3]}"; rows_crlf 4,6; } >"$c"
+  expect_bad_csv "a name that is not UTF-8" "$c" 3 'not valid UTF-8'
+
   long=$(printf 'S2A_%0252d' 0) # 256 bytes
   { rows_crlf 1,5; printf '%s,%s\r\n' "$long" "${s1[6]}"; } >"$c"
   expect_bad_csv "S2 name of 256 bytes" "$c" 6 '255'
@@ -383,6 +480,29 @@ csv_cases() {
   { rows_crlf 1,3; } >"$d/train.csv"
   { rows_crlf 4,6; rows_crlf 2; } >"$d/val.csv"
   expect_bad_csv "row repeated across splits" "$d/val.csv" 4 "repeat.*train\\.csv line 2" "$d/train.csv" "$d/val.csv"
+
+  { rows_crlf 1,6; } | tr -d '\n' >"$c"
+  expect_bad_csv "CR-only line endings" "$c" 1 'line endings are CR only'
+  { rows_crlf 1,6; } | tr -d '\r' | cut -d, -f1 | tr '\n' '\r' >"$c"
+  expect_bad_csv "CR-only line endings, one column" "$c" 1 'line endings are CR only'
+
+  # Split files and exclusion lists: only regular files (also behind a
+  # symlink), never blocking on a FIFO; at most 128 MiB, checked before a
+  # byte is read (a sparse file of 3 GB cost 3 GB of memory).
+  mkfifo "$d/fifo.csv"
+  ln -s "$d/fifo.csv" "$d/link.csv"
+  python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$d/socket.csv"
+  truncate -s 3G "$d/sparse.csv"
+  { rows_crlf 1,6; } >"$c"
+  expect_refused_file "split file is a FIFO" "$d/fifo.csv" 'not a regular file but a FIFO' "$d/fifo.csv"
+  expect_refused_file "split file is a symlink to a FIFO" "$d/link.csv" 'not a regular file but a FIFO' "$d/link.csv"
+  expect_refused_file "split file is a socket" "$d/socket.csv" 'not a regular file but a socket' "$d/socket.csv"
+  expect_refused_file "split file is /dev/zero" /dev/zero 'not a regular file but a character device' /dev/zero
+  expect_refused_file "exclusion list is a FIFO" "$d/fifo.csv" 'not a regular file but a FIFO' "$c" --exclude "$d/fifo.csv"
+  expect_refused_file "exclusion list is a symlink to a FIFO" "$d/link.csv" 'not a regular file but a FIFO' "$c" --exclude "$d/link.csv"
+  expect_refused_file "split file of 3 GB (sparse)" "$d/sparse.csv" '3221225472 bytes, more than the 128 MiB' "$d/sparse.csv"
+  expect_refused_file "exclusion list of 3 GB (sparse)" "$d/sparse.csv" '3221225472 bytes, more than the 128 MiB' "$c" --exclude "$d/sparse.csv"
+  rm -f "$d/fifo.csv" "$d/link.csv" "$d/socket.csv" "$d/sparse.csv"
 
   # After a BOM and blank lines, the line numbers are still the file's.
   { printf '\xef\xbb\xbf'; rows_crlf 1; printf '\r\n\n'; rows_crlf 2; printf '%s;%s\r\n' "${s2[3]}" "${s1[3]}"; rows_crlf 4,6; } >"$c"
@@ -530,6 +650,22 @@ max_failures_cases() {
     { fail "$what: line 3 not in the manifest's failures"; ok=0; }
   [[ $ok -eq 0 ]] || pass "$what: exit 3, the other 5 records golden"
 
+  # A JSON null where the S2 name belongs is a bad patch like any other: it
+  # is skipped (it once crashed every rank, leaving a .tmp file behind).
+  what="--max-failures 1 with corresponding_s2_patch null ($np ranks)"
+  ok=1
+  fresh_copy
+  f=$(s1file 4 labels_metadata.json)
+  replace "$f" json_set corresponding_s2_patch null
+  rm -rf "$tmp/out" "$tmp/err"
+  convert "$tmp/out" "$csv" --max-failures 1
+  [[ $rc -eq 3 ]] || { fail "$what: exit status $rc, expected 3"; ok=0; }
+  check_shards "$what" "$tmp/out" 4 || ok=0
+  tr -d '\n' <"$tmp/out/manifest.json" 2>/dev/null |
+    grep -qF "\"line\": 4,      \"s2\": \"${s2[4]}\",      \"s1\": \"${s1[4]}\",      \"file\": \"$f\",      \"reason\": \"corresponding_s2_patch is null" ||
+    { fail "$what: line 4 not in the manifest's failures with its reason"; ok=0; }
+  [[ $ok -eq 0 ]] || pass "$what: exit 3, listed, the other 5 records golden"
+
   # Damaged TIFFs that GDAL reports on: the reasons in the manifest name the
   # file, not an internal memory address, so the manifest (up to its "run"
   # object) is the same whatever the rank count.
@@ -564,11 +700,187 @@ max_failures_cases() {
   [[ $ok -eq 0 ]] || pass "$what: exit 3, the same manifest, reasons: $(grep -o '"reason": "[^"]*"' "$tmp/out/manifest.json" | cut -c1-90 | tr '\n' ' ')"
 }
 
+# ---- NaN and infinite pixels ---------------------------------------------------
+# In the S1 bands (float32): the records keep every pixel bit for bit
+# (bp-check and verify --deep against the sources), the manifest is strict
+# JSON (parsed by a parser that rejects NaN and Infinity), each band's
+# statistics count the non-finite values apart ("nonfinite") and leave them
+# out of count, mean, std, min and max (the independent checker's figures),
+# on NP ranks and on 1, and through the journal and --resume.
+
+# set_pixels FILE INDEX=HEXBITS... : a real copy of FILE (an uncompressed
+# striped float32 GeoTIFF) with those pixels set to those float32 bits;
+# INDEX "all" sets every pixel.
+set_pixels() {
+  local f=$1 src
+  shift
+  src=$(readlink "$f")
+  rm "$f"
+  python3 - "$src" "$f" "$@" <<'EOF'
+import struct, sys
+src, dst, changes = sys.argv[1], sys.argv[2], sys.argv[3:]
+b = bytearray(open(src, "rb").read())
+ifd = struct.unpack_from("<I", b, 4)[0]
+tags = {}
+for i in range(struct.unpack_from("<H", b, ifd)[0]):
+    tag, typ, cnt, val = struct.unpack_from("<HHII", b, ifd + 2 + 12 * i)
+    tags[tag] = (typ, cnt, ifd + 2 + 12 * i + 8)
+def values(tag):
+    typ, cnt, at = tags[tag]
+    size, fmt = (2, "<H") if typ == 3 else (4, "<I")
+    if cnt * size > 4:
+        at = struct.unpack_from("<I", b, at)[0]
+    return [struct.unpack_from(fmt, b, at + k * size)[0] for k in range(cnt)]
+width, height = values(256)[0], values(257)[0]
+rows, offsets = values(278)[0], values(273)
+for change in changes:
+    where, bits = change.split("=")
+    for i in range(width * height) if where == "all" else [int(where)]:
+        row = i // width
+        at = offsets[row // rows] + ((row % rows) * width + i % width) * 4
+        struct.pack_into("<I", b, at, int(bits, 16))
+open(dst, "wb").write(b)
+EOF
+}
+# strict_json FILE: parses as RFC 8259 JSON (no NaN, Infinity, -Infinity),
+# or says where it is not.
+strict_json() {
+  python3 - "$1" <<'EOF'
+import json, sys
+def refuse(word):
+    raise ValueError("not JSON: " + word)
+try:
+    json.loads(open(sys.argv[1], "rb").read().decode("utf-8"), parse_constant=refuse)
+except ValueError as e:
+    print(e)
+    sys.exit(1)
+EOF
+}
+
+# The figure KEY of band BAND in the manifest's example_mm statistics.
+figure() { # manifest, band, key
+  python3 - "$@" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+print(m["splits"]["example_mm"]["statistics"]["bands"][sys.argv[2]].get(sys.argv[3], "absent"))
+EOF
+}
+
+check_output() { # what, out
+  local what=$1 out=$2 ok=1 why
+  [[ $rc -eq 0 ]] || { fail "$what: exit status $rc"; return; }
+  why=$(strict_json "$out/manifest.json") ||
+    { fail "$what: manifest.json is not strict JSON: $why"; ok=0; }
+  # Pixels bit for bit, labels, and the statistics against the sources.
+  "$BP_CHECK" "$out" --sources "$tmp/S1" "$tmp/S2" --labels "$SHARED/label_indices.json" \
+    --stats >"$tmp/check" 2>&1 ||
+    { fail "$what: bp-check: $(grep -v '^ok' "$tmp/check" | head -n 5)"; ok=0; }
+  local n
+  n=$(figure "$out/manifest.json" VV nonfinite)
+  [[ $n == "$nonfinite_vv" ]] || { fail "$what: VV nonfinite $n, expected $nonfinite_vv"; ok=0; }
+  n=$(figure "$out/manifest.json" VH nonfinite)
+  [[ $n == "$nonfinite_vh" ]] || { fail "$what: VH nonfinite $n, expected $nonfinite_vh"; ok=0; }
+  n=$(figure "$out/manifest.json" VV count)
+  [[ $n == $((6 * 14400 - nonfinite_vv)) ]] || { fail "$what: VV count $n"; ok=0; }
+  n=$(figure "$out/manifest.json" B02 nonfinite)
+  [[ $n == 0 ]] || { fail "$what: B02 nonfinite $n, expected 0"; ok=0; }
+  [[ $ok -eq 0 ]] || pass "$what: strict JSON, pixels kept, VV: $(figure "$out/manifest.json" VV count) values, $(figure "$out/manifest.json" VV nonfinite) non-finite, mean $(figure "$out/manifest.json" VV mean), min $(figure "$out/manifest.json" VV min), max $(figure "$out/manifest.json" VV max)"
+}
+
+nonfinite_cases() {
+  fresh_copy
+  # Row 2: NaN, a NaN with sign and payload, +inf in VV; row 5: -inf in VH;
+  # row 6: VV all NaN (its shard has no finite VV value).
+  set_pixels "$(s1file 2 VV.tif)" 0=7fc00000 7=ffc00001 14399=7f800000
+  set_pixels "$(s1file 5 VH.tif)" 100=ff800000
+  set_pixels "$(s1file 6 VV.tif)" all=7fc00000
+  nonfinite_vv=$((3 + 14400)) nonfinite_vh=1
+
+  rm -rf "$tmp/out" "$tmp/out1" "$tmp/out-resume"
+  convert "$tmp/out" "$csv"
+  check_output "NaN and infinite pixels on $np ranks" "$tmp/out"
+  rc=0
+  "${mpirun[@]}" -np "$np" "$BEN_PREP" verify "$tmp/out" --deep "$tmp/S1" "$tmp/S2" \
+    >"$tmp/verify" 2>&1 || rc=$?
+  [[ $rc -eq 0 ]] && pass "verify --deep: the records hold the source pixels" ||
+    fail "verify --deep: exit status $rc: $(grep error "$tmp/verify" | head -n 3)"
+
+  local np_saved=$np
+  np=1
+  convert "$tmp/out1" "$csv"
+  np=$np_saved
+  check_output "NaN and infinite pixels on 1 rank" "$tmp/out1"
+  diff <(sed '/"run": {/,$d' "$tmp/out/manifest.json") <(sed '/"run": {/,$d' "$tmp/out1/manifest.json") >/dev/null &&
+    pass "the same manifest on 1 and $np ranks" ||
+    fail "the manifests of 1 and $np ranks differ"
+
+  # The figures go through the journal exactly: writing the manifest fails,
+  # --resume writes it from the journal, the same as without the failure.
+  rc=0
+  "${mpirun[@]}" -np "$np" -x "LD_PRELOAD=${FAILIO_PRELOAD:?}" \
+    -x FAILIO_MATCH=.manifest.json.tmp -x FAILIO_FSYNC=EIO \
+    "$BEN_PREP" -r1 "$tmp/S1" -r2 "$tmp/S2" -o "$tmp/out-resume" --records-per-shard "$rps" \
+    -n "$csv" >"$tmp/out.txt" 2>"$tmp/err" || rc=$?
+  sanitizer_check "manifest write failing"
+  [[ $rc -eq 1 && -f $tmp/out-resume/ben-prep.journal ]] ||
+    fail "manifest write failing: exit status $rc, expected 1 with a journal"
+  convert "$tmp/out-resume" "$csv" --resume
+  check_output "NaN and infinite pixels, manifest written by --resume" "$tmp/out-resume"
+  diff <(sed '/"run": {/,$d' "$tmp/out/manifest.json") <(sed '/"run": {/,$d' "$tmp/out-resume/manifest.json") >/dev/null &&
+    pass "--resume gives the manifest of the uninterrupted run" ||
+    fail "--resume: the manifest differs from the uninterrupted run's"
+}
+
+# ---- both decoders, one reading ---------------------------------------------------
+# Band files whose meaning readers may take differently (a tag listed twice,
+# tags out of order, strips that overlap, lie outside the file or over the
+# IFD, counts that do not match, a second image, ...; made from the real
+# bands by tests/tools/tiff_variant.py) give the same records, the same
+# manifest and the same exit status with --decoder auto (the direct decoder
+# where it can) as with --decoder gdal; and verify --deep, which reads the
+# sources with GDAL, accepts what auto wrote.
+decoders_cases() {
+  local variant what ok shard
+  for variant in dup-offsets-first dup-offsets-last dup-width unsorted overlap \
+    strip-over-ifd strip-outside count-mismatch bytes-mismatch next-ifd \
+    truncated-ifd photometric-white reduced-resolution plain; do
+    what="band files with $variant, --decoder auto and gdal ($np ranks)"
+    ok=1
+    fresh_copy
+    for f in "$(s1file 3 VV.tif)" "$(s2file 4 B02.tif)"; do
+      replace "$f" python3 "$TIFF_VARIANT" "$variant" /dev/stdin /dev/stdout
+    done
+    rm -rf "$tmp/out-auto" "$tmp/out-gdal"
+    convert "$tmp/out-auto" "$csv" --max-failures 6
+    local rc_auto=$rc
+    cp "$tmp/err" "$tmp/err-auto"
+    convert "$tmp/out-gdal" "$csv" --max-failures 6 --decoder gdal
+    [[ $rc_auto -eq $rc && ( $rc -eq 0 || $rc -eq 3 ) ]] ||
+      { fail "$what: exit status $rc_auto with auto, $rc with gdal (0 or 3 expected)"; ok=0; }
+    for shard in "$tmp/out-gdal"/*.tfrecord "$tmp/out-auto"/*.tfrecord; do
+      [[ -e $shard ]] || continue
+      cmp -s "$tmp/out-auto/${shard##*/}" "$tmp/out-gdal/${shard##*/}" ||
+        { fail "$what: ${shard##*/} differs between the decoders"; ok=0; }
+    done
+    diff <(sed '/"run": {/,$d' "$tmp/out-auto/manifest.json" 2>&1) \
+      <(sed '/"run": {/,$d' "$tmp/out-gdal/manifest.json" 2>&1) >"$tmp/diff" ||
+      { fail "$what: the manifests differ: $(head -n 8 "$tmp/diff")"; ok=0; }
+    if [[ $rc_auto -eq 0 ]]; then
+      "${mpirun[@]}" -np "$np" "$BEN_PREP" verify "$tmp/out-auto" --deep "$tmp/S1" "$tmp/S2" \
+        >"$tmp/verify" 2>&1 || { fail "$what: verify --deep: $(grep error "$tmp/verify" | head -n 3)"; ok=0; }
+    fi
+    [[ $ok -eq 0 ]] || pass "$what: exit $rc, the same records and manifest$(
+      grep -o '"reason": "[^"]*"' "$tmp/out-auto/manifest.json" 2>/dev/null | head -n 2 | tr '\n' ' ' | sed 's/^/; /')"
+  done
+}
+
 case $mode in
   patch) patch_cases ;;
   csv) csv_cases ;;
   max-failures) max_failures_cases ;;
-  *) echo "usage: test_bad_input.sh csv|patch NP|max-failures NP" >&2; exit 2 ;;
+  nonfinite) nonfinite_cases ;;
+  decoders) decoders_cases ;;
+  *) echo "usage: test_bad_input.sh csv|patch NP|max-failures NP|nonfinite NP|decoders NP" >&2; exit 2 ;;
 esac
 
 if [[ $failures -gt 0 ]]; then

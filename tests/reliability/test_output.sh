@@ -252,15 +252,19 @@ mkdir -p "$tmp/csv"
 # The same rows, two swapped: same name, size and row count, other content.
 { sed -n 2p "$csv"; sed -n 1p "$csv"; sed -n '3,$p' "$csv"; } >"$tmp/csv/example_mm.csv"
 CSV=$tmp/csv/example_mm.csv resume_refused "--resume of an interrupted run with a changed CSV" "$out"
-ln -s "$S1" "$tmp/s1-link"
-R1=$tmp/s1-link resume_refused "--resume of an interrupted run with another S1 root" "$out"
+# Another folder with the same files is another root.
+cp -rL "$S1" "$tmp/s1-copy"
+R1=$tmp/s1-copy resume_refused "--resume of an interrupted run with another S1 root" "$out"
 
-run "$out" --resume
+# The same folder spelt otherwise ("DIR/", a symlink to it) is the same
+# root: the real paths are compared.
+ln -s "$S1" "$tmp/s1-link"
+R1=$S1/ run "$out" --resume
 if [[ $rc -eq 0 ]] && expect_golden "--resume after the manifest failure" "$out"; then
   grep -q 'kept 3 shards' "$tmp/err" || fail "--resume after the manifest failure: the 3 shards were not kept"
-  pass "--resume after the manifest failure: exit 0, golden"
+  pass "--resume after the manifest failure, -r1 given as DIR/: exit 0, golden"
 else
-  fail "--resume after the manifest failure: exit status $rc"
+  fail "--resume after the manifest failure, -r1 given as DIR/: exit status $rc"
 fi
 
 # A complete output is refused without --resume/--force, untouched.
@@ -285,6 +289,15 @@ else
 fi
 RPS=3 resume_refused "--resume of a complete run with --records-per-shard 3" "$out"
 CSV=$tmp/csv/example_mm.csv resume_refused "--resume of a complete run with a changed CSV" "$out"
+R1=$tmp/s1-copy resume_refused "--resume of a complete run with another S1 root" "$out"
+for r1 in "$tmp/s1-link" "$S1//" "$(dirname "$S1")/../$(basename "$(dirname "$S1")")/$(basename "$S1")"; do
+  R1=$r1 run "$out" --resume
+  if [[ $rc -eq 0 ]] && grep -q 'complete' "$tmp/err" && diff -r "$tmp/done-before" "$out" >/dev/null; then
+    pass "--resume of a complete run with -r1 $r1 (the same folder): complete, nothing changed"
+  else
+    fail "--resume of a complete run with -r1 $r1 (the same folder): exit status $rc (expected 0, 'complete', nothing changed)"
+  fi
+done
 
 # Just a shard file, or just a journal, is an earlier run too.
 for f in example_mm-00000-of-00003.tfrecord ben-prep.journal; do
@@ -298,18 +311,29 @@ for f in example_mm-00000-of-00003.tfrecord ben-prep.journal; do
   fi
 done
 
-# --force replaces the earlier output, stray shards included; other files stay.
+# --force replaces the earlier output, stray shards of its splits included;
+# other files stay, also files named like shards of a split that no
+# journal or manifest of an earlier run lists (ben-prep never wrote them).
 printf 'junk' >"$out/example_mm-00007-of-00009.tfrecord"
 printf 'junk' >"$out/ben-prep.journal"
 printf 'keep me\n' >"$out/NOTES.txt"
 printf 'keep me\n' >"$out/mydata.tfrecord.bak"
+mine=(mydata-00000-of-00001.tfrecord mydata-00000-of-00001.tfrecord.idx
+  example-00000-of-00003.tfrecord.gz example_mm_v2-00000-of-00003.tfrecord)
+for f in "${mine[@]}"; do printf 'keep me\n' >"$out/$f"; done
 RPS=3 run "$out" --force
+kept=1
+for f in "${mine[@]}"; do
+  grep -q 'keep me' "$out/$f" 2>/dev/null || kept=0
+  mv "$out/$f" "$tmp/" 2>/dev/null || true # not part of the output checked
+done
 if [[ $rc -eq 0 ]] && expect_golden "--force" "$out" &&
   [[ ! -e $out/example_mm-00007-of-00009.tfrecord ]] &&
-  [[ $(ls "$out"/*.tfrecord | wc -l) -eq 2 ]] && grep -q 'keep me' "$out/NOTES.txt" &&
-  grep -q 'keep me' "$out/mydata.tfrecord.bak" &&
+  [[ $(ls "$out"/example_mm-*.tfrecord | wc -l) -eq 2 ]] && grep -q 'keep me' "$out/NOTES.txt" &&
+  grep -q 'keep me' "$out/mydata.tfrecord.bak" && [[ $kept -eq 1 ]] &&
+  grep 'warning' "$tmp/err" | grep -q 'leaves 4 files named like shards' &&
   grep -q '"records_per_shard": 3' "$out/manifest.json"; then
-  pass "--force replaces an earlier run (3 shards of 2 -> 2 shards of 3), golden"
+  pass "--force replaces an earlier run (3 shards of 2 -> 2 shards of 3), golden; ${mine[*]} kept"
 else
   fail "--force: exit status $rc; $(ls -A "$out" | tr '\n' ' ')"
 fi

@@ -127,6 +127,58 @@ interrupt "SIGTERM to the only rank (np 1)" TERM all 4 1
 # then exits 1 (Open MPI 4.1: its own status, not the ranks' 4).
 interrupt "SIGTERM to mpirun (np 3)" TERM mpirun 1 3
 
+# A read that the stop cuts short is no bad patch. The open of the last
+# row's S1 JSON blocks (the failio shim: as a FIFO without a writer, or a
+# hung file server, would) until SIGTERM interrupts it. Even with
+# --max-failures the patch is not skipped: exit 4, the journal names no
+# failure, and --resume (the file readable again) gives the whole golden
+# output with no failures, not a "bad patch" kept from the interrupted run.
+interrupted_read() { # np
+  local np=$1 what="a read interrupted by SIGTERM, --max-failures 5 (np $1)"
+  local sample=$SHARED/bigearthnet-v1-sample csv=$SHARED/golden/example_mm.csv
+  local out=$tmp/out-read-np$np last start ok=1 pids
+  last=$(tail -n 1 "$csv" | tr -d '\r')
+  last=${last#*,}_labels_metadata.json
+  local sample_args=(-r1 "$sample/BigEarthNet-S1-v1.0" -r2 "$sample/BigEarthNet-v1.0"
+    -n "$csv" --records-per-shard 2 --max-failures 5 -o "$out")
+  rm -rf "$out"
+  start=$(now)
+  "${mpirun[@]}" -np "$np" -x "BENPREP_RELTEST_TAG=$tag" \
+    -x "LD_PRELOAD=$FAILIO_PRELOAD" -x "FAILIO_MATCH=$last" -x FAILIO_BLOCK=1 \
+    "$BEN_PREP" "${sample_args[@]}" 2>"$tmp/err" &
+  mp=$!
+  until grep -q "open .*$last: blocking until a signal" "$tmp/err"; do
+    if ! kill -0 "$mp" 2>/dev/null || [[ $(ms_since "$start") -gt 60000 ]]; then
+      wait_mpirun 1
+      fail "$what: the run never reached the blocking open (exit status $rc)"
+      return
+    fi
+    sleep 0.05
+  done
+  pids=$(tagged_ranks)
+  # shellcheck disable=SC2086
+  kill -s TERM $pids
+  wait_mpirun 60
+  sanitizer_check "$what"
+  [[ $rc -eq 4 ]] || { fail "$what: exit status $rc, expected 4"; ok=0; }
+  if grep -q '"file"' "$out/ben-prep.journal" 2>/dev/null; then
+    fail "$what: the journal records a skipped patch: $(grep -o '"skipped": \[{[^]]*' "$out/ben-prep.journal")"
+    ok=0
+  fi
+  grep -q 'skipped' "$tmp/err" && { fail "$what: a patch was reported skipped"; ok=0; }
+  rc=0
+  "${mpirun[@]}" -np "$np" "$BEN_PREP" "${sample_args[@]}" --resume 2>"$tmp/err" || rc=$?
+  sanitizer_check "$what: --resume"
+  [[ $rc -eq 0 ]] || { fail "$what: --resume: exit status $rc, expected 0"; ok=0; }
+  "$BP_CHECK" "$out" --golden "$SHARED/golden/example_mm.tfrecord" >"$tmp/check" 2>&1 ||
+    { fail "$what: --resume: not the golden records: $(head -n 3 "$tmp/check")"; ok=0; }
+  [[ $(tr -d ' \n' <"$out/manifest.json" 2>/dev/null) == *'"failures":[],'* ]] ||
+    { fail "$what: --resume: the manifest lists failures"; ok=0; }
+  [[ $ok -eq 0 ]] || pass "$what: exit 4, no failure journaled; --resume: exit 0, golden, no failures"
+}
+interrupted_read 2
+interrupted_read 1
+
 if [[ $failures -gt 0 ]]; then
   echo "$failures check(s) failed" >&2
   exit 1

@@ -171,6 +171,28 @@ else
   fail "S1 JSON with other BigEarthNet_19_labels: exit status $rc (expected 1, a message naming $f, the file unchanged)"
 fi
 
+# ---- a symlinked S1 JSON: the link stays a link, its target is updated ---------------------
+# (as the reference's open of the path for writing does), beside the target.
+restore
+f=$(json 4)
+mkdir -p "$tmp/elsewhere"
+mv "$f" "$tmp/elsewhere/target.json"
+ln -s ../../elsewhere/target.json "$f"
+sed -n 4p "$csv" >"$tmp/csv/example_mm.csv"
+run "$tmp/out-link" "$tmp/csv/example_mm.csv"
+ok=1
+[[ $rc -eq 0 ]] || { fail "symlinked S1 JSON: exit status $rc"; ok=0; }
+[[ -L $f && $(readlink "$f") == ../../elsewhere/target.json ]] ||
+  { fail "symlinked S1 JSON: $f is no longer the symlink it was: $(ls -l "$f")"; ok=0; }
+cmp -s "$tmp/elsewhere/target.json" "$tmp/expected/4.json" ||
+  { fail "symlinked S1 JSON: the link's target is not as expected"; ok=0; }
+if find "$tmp/S1" "$tmp/elsewhere" -name '*.tmp' | grep -q .; then
+  fail "symlinked S1 JSON: temporary files left: $(find "$tmp/S1" "$tmp/elsewhere" -name '*.tmp' | tr '\n' ' ')"
+  ok=0
+fi
+[[ $ok -eq 0 ]] || pass "symlinked S1 JSON: the link kept, its target updated exactly"
+rm -rf "$tmp/elsewhere"
+
 # ---- failures while writing the new version ---------------------------------------------
 # Each leaves every original byte (and mode) untouched, no temporary file,
 # exit 1 with a message naming the JSON file.

@@ -1096,7 +1096,7 @@ static bool get_int(struct json_object *o, const char *key, int64_t *v);
 /* --stats: the split's statistics computed from the source pixels, exactly
  * for the integer bands and in long double for the float ones. */
 struct band_acc {
-    uint64_t n;
+    uint64_t n, nonfinite; /* finite values; NaN and infinities apart */
     unsigned __int128 isum, isumsq;
     long double fsum, fsumsq;
     double min, max;
@@ -1130,6 +1130,11 @@ static void acc_add(const char *key, bool is_s2, size_t count)
     struct band_acc *a = &acc[b];
     for (size_t i = 0; i < count; i++) {
         double v = is_s2 ? (double)pix16[i] : (double)pix32[i];
+        if (!isfinite(v)) {
+            a->nonfinite++;
+            continue;
+        }
+        a->n++;
         if (is_s2) {
             a->isum += pix16[i];
             a->isumsq += (uint64_t)pix16[i] * pix16[i];
@@ -1140,7 +1145,6 @@ static void acc_add(const char *key, bool is_s2, size_t count)
         a->min = v < a->min ? v : a->min;
         a->max = v > a->max ? v : a->max;
     }
-    a->n += count;
 }
 
 static bool close_enough(double got, long double want)
@@ -1183,11 +1187,21 @@ static void acc_compare(const char *split, struct json_object *st)
         int64_t count;
         if (!get_int(j, "count", &count) || (uint64_t)count != a->n)
             problem("manifest: splits.%s.statistics %s: count differs from "
-                    "%" PRIu64 " source pixels",
+                    "%" PRIu64 " finite source pixels",
                     split, STAT_BANDS[b], a->n);
+        if (!get_int(j, "nonfinite", &count) ||
+            (uint64_t)count != a->nonfinite)
+            problem("manifest: splits.%s.statistics %s: nonfinite differs "
+                    "from %" PRIu64 " NaN or infinite source pixels",
+                    split, STAT_BANDS[b], a->nonfinite);
         const char *names[4] = {"mean", "std", "min", "max"};
         long double want[4] = {mean, sd, a->min, a->max};
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < 4 && a->n == 0; k++)
+            if (json_object_object_get_ex(j, names[k], &v))
+                problem("manifest: splits.%s.statistics %s: %s of no finite "
+                        "value",
+                        split, STAT_BANDS[b], names[k]);
+        for (int k = 0; k < 4 && a->n > 0; k++) {
             if (!json_object_object_get_ex(j, names[k], &v)) {
                 problem("manifest: splits.%s.statistics %s: no %s", split,
                         STAT_BANDS[b], names[k]);

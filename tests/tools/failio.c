@@ -18,6 +18,10 @@
  *   FAILIO_DELAY_US=N     sleep N microseconds before every open of a
  *                         matching path (slows a run down so a test can
  *                         interrupt it in the middle)
+ *   FAILIO_BLOCK=1        an open of a matching path blocks until a signal
+ *                         handler runs, then fails with EINTR: as the open
+ *                         of a FIFO without a writer, or of a file on a hung
+ *                         file server, when a signal interrupts it
  *
  * ERR is a name (EIO, ENOSPC, EACCES, EROFS, EDQUOT, EPERM, EFBIG) or a
  * number. The path of a file descriptor is read from /proc/self/fd/N.
@@ -41,6 +45,7 @@ static int open_err, fsync_err, close_err, write_err = ENOSPC;
 static long long write_after = -1; /* -1: writes are not limited */
 static long long written;          /* bytes written to matching files */
 static long delay_us;
+static int block;
 
 static int (*real_open)(const char *, int, ...);
 static int (*real_open64)(const char *, int, ...);
@@ -110,6 +115,8 @@ static void failio_init(void)
     const char *d = getenv("FAILIO_DELAY_US");
     if (d && *d)
         delay_us = atol(d);
+    const char *b = getenv("FAILIO_BLOCK");
+    block = b && atoi(b) > 0;
 }
 
 /* A note on stderr, written straight to fd 2 (not through our write). */
@@ -157,6 +164,13 @@ static int before_open(const char *path, int flags)
     if (delay_us > 0) {
         struct timespec ts = {delay_us / 1000000, (delay_us % 1000000) * 1000};
         nanosleep(&ts, NULL);
+    }
+    if (block) {
+        note("open %s: blocking until a signal", path);
+        pause();
+        note("open %s: interrupted by a signal", path);
+        errno = EINTR;
+        return -1;
     }
     if (open_err && (flags & (O_WRONLY | O_RDWR | O_CREAT))) {
         note("open %s: failing with %s", path, strerror(open_err));

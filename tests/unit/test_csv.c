@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "benprep/csv.h"
@@ -173,6 +176,10 @@ static void test_malformed_rows(void)
         {"a1,b\0" "1\r\n", 8, 0},   /* a NUL byte */
         {"a1;b1\r\n", 0, 1},     /* wrong separator: 1 column */
         {"a1,\xef\xbb\xbf" "b1\r\n", 0, 0}, /* a BOM inside (files joined) */
+        {"a\xff" "1,b1\r\n", 0, 0},    /* not UTF-8 */
+        {"a1,b\xc3\r\n", 0, 0},        /* a UTF-8 sequence cut short */
+        {"a1,b\xc0\xaf\r\n", 0, 0},   /* an overlong '/' */
+        {"a1,b\xed\xa0\x80\r\n", 0, 0}, /* a surrogate */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         size_t len = bad[i].len ? bad[i].len : strlen(bad[i].row);
@@ -323,6 +330,11 @@ static void test_name_problem(void)
     CU_ASSERT_PTR_NULL(bp_name_problem(".a", 2));
     CU_ASSERT_PTR_NULL(bp_name_problem("a b", 3));
     CU_ASSERT_PTR_NULL(bp_name_problem("caf\xC3\xA9", 5)); /* UTF-8 is fine */
+    CU_ASSERT_PTR_NULL(bp_name_problem("\xF0\x9F\x8C\x8D\xE2\x82\xAC", 7));
+    CU_ASSERT_PTR_NOT_NULL(bp_name_problem("caf\xE9", 4)); /* Latin-1 */
+    CU_ASSERT_PTR_NOT_NULL(bp_name_problem("caf\xC3", 4)); /* cut short */
+    CU_ASSERT_PTR_NOT_NULL(bp_name_problem("caf\xC3\xA9", 4)); /* by len */
+    CU_ASSERT_PTR_NOT_NULL(bp_name_problem("\xF4\x90\x80\x80", 4)); /* > U+10FFFF */
     CU_ASSERT_PTR_NOT_NULL(bp_name_problem("", 0));
     CU_ASSERT_PTR_NOT_NULL(bp_name_problem(".", 1));
     CU_ASSERT_PTR_NOT_NULL(bp_name_problem("..", 2));
@@ -442,6 +454,79 @@ static void test_load_temp_files(void)
     rmdir(dir);
 }
 
+/* Lines ended by CR alone are one line with CRs inside: refused, whatever
+ * the column count comes out as (the message says "CR only"). */
+static void test_cr_only(void)
+{
+    static const char *const files[] = {"a1,b1\ra2,b2\ra3,b3\r",
+                                        "a1,b1\ra2,b2", "a1\ra2\ra3\r",
+                                        "a1,b1\r\na2,b2\ra3,b3\r\n"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        struct bp_split s;
+        CU_ASSERT_EQUAL(parse("cr.csv", files[i], &s), BP_CSV);
+        check_rejected(&s);
+    }
+}
+
+/* Thousands of blank lines cost no row memory and a screenful of
+ * warnings; the rows keep their line numbers. */
+static void test_many_blank_lines(void)
+{
+    size_t n = 100000;
+    char *text = malloc(n + 16);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    memset(text, '\n', n);
+    memcpy(text + n, "a1,b1\r\n", 7);
+    struct bp_split s;
+    CU_ASSERT_EQUAL(parse_n("blank.csv", text, n + 7, &s), BP_OK);
+    CU_ASSERT_EQUAL(s.nrows, 1);
+    if (s.nrows == 1)
+        CU_ASSERT_EQUAL(s.rows[0].line, n + 1);
+    bp_split_free(&s);
+    free(text);
+}
+
+/* Only regular files are read, never blocking: a FIFO (even behind a
+ * symlink), a socket, a device; a file over the size limit is refused
+ * before it is read, so a sparse file of gigabytes costs nothing. */
+static void test_load_not_regular(void)
+{
+    char dir[] = "/tmp/benprep-unit-csv-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char fifo[128], link[128], sock[128], sparse[128], big[128];
+    snprintf(fifo, sizeof fifo, "%s/fifo.csv", dir);
+    snprintf(link, sizeof link, "%s/link.csv", dir);
+    snprintf(sock, sizeof sock, "%s/sock.csv", dir);
+    snprintf(sparse, sizeof sparse, "%s/sparse.csv", dir);
+    snprintf(big, sizeof big, "%s/big.csv", dir);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    CU_ASSERT_EQUAL_FATAL(symlink(fifo, link), 0);
+    int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    memcpy(addr.sun_path, sock, strlen(sock) + 1); /* well under 108 bytes */
+    CU_ASSERT_EQUAL(bind(sfd, (struct sockaddr *)&addr, sizeof addr), 0);
+    int fd = open(sparse, O_WRONLY | O_CREAT, 0600);
+    CU_ASSERT(fd >= 0 && ftruncate(fd, 3LL << 30) == 0);
+    close(fd);
+    fd = open(big, O_WRONLY | O_CREAT, 0600);
+    CU_ASSERT(fd >= 0 && ftruncate(fd, BP_SPLIT_MAX_BYTES + 1) == 0);
+    close(fd);
+    /* A blocking open would hang here: the alarm ends the test instead. */
+    alarm(20);
+    const char *const refused[] = {fifo, link, sock, "/dev/null", sparse, big};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        struct bp_split s;
+        CU_ASSERT_EQUAL(bp_split_load(refused[i], &s), BP_CSV);
+        check_rejected(&s);
+    }
+    alarm(0);
+    close(sfd);
+    const char *const made[] = {fifo, link, sock, sparse, big};
+    for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
+        unlink(made[i]);
+    rmdir(dir);
+}
+
 int main(void)
 {
     static const struct unit_test tests[] = {
@@ -463,6 +548,9 @@ int main(void)
         {"official test.csv", test_official_test},
         {"missing file, folder", test_load_failures},
         {"load files written here", test_load_temp_files},
+        {"CR-only line ends", test_cr_only},
+        {"many blank lines", test_many_blank_lines},
+        {"FIFO, socket, device, huge files", test_load_not_regular},
         {NULL, NULL}};
     return unit_main("csv", tests);
 }

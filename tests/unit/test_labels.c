@@ -180,6 +180,129 @@ static void test_name_max(void)
     CU_ASSERT_EQUAL(BP_LABEL19_NAME_MAX, table_longest);
 }
 
+/* Parse text with the given S2 name; returns the parser's result and leaves
+ * the reason in reason. */
+static int parse(const char *text, size_t len, const char *s2,
+                 struct bp_label_json *out, char reason[512])
+{
+    static struct bp_label_parser *parser;
+    if (!parser)
+        parser = bp_label_parser_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(parser);
+    reason[0] = '\0';
+    return bp_label_parse_json(parser, text, len, s2, out, reason, 512);
+}
+
+#define S2 "S2A_MSIL2A_20170613T101031_87_48"
+
+/* The JSON types a key may hold instead of the expected one, written as
+ * JSON, and the word the message must use for each. */
+static const char *const wrong_types[][2] = {
+    {"null", "null"},       {"0", "a number"},     {"-1.5e300", "a number"},
+    {"true", "a boolean"},  {"false", "a boolean"}, {"[]", "an array"},
+    {"[null]", "an array"}, {"{}", "an object"},   {"{\"a\": 1}", "an object"},
+    {"\"x\"", "a string"},
+};
+#define NWRONG (sizeof wrong_types / sizeof wrong_types[0])
+
+/* A key of every wrong type is rejected with a reason naming the key and
+ * the type; nothing crashes (null used to). */
+static void test_every_type(void)
+{
+    char text[512], reason[512];
+    struct bp_label_json out;
+    for (size_t t = 0; t < NWRONG; t++) {
+        const char *v = wrong_types[t][0], *kind = wrong_types[t][1];
+        /* The whole file. */
+        if (strcmp(kind, "an object") != 0) {
+            CU_ASSERT_EQUAL(parse(v, strlen(v), S2, &out, reason), -1);
+            CU_ASSERT_PTR_NOT_NULL(strstr(reason, kind));
+        }
+        /* "labels". */
+        if (strcmp(kind, "an array") != 0) {
+            snprintf(text, sizeof text, "{\"labels\": %s}", v);
+            CU_ASSERT_EQUAL(parse(text, strlen(text), S2, &out, reason), -1);
+            CU_ASSERT_PTR_NOT_NULL(strstr(reason, "\"labels\" is "));
+            CU_ASSERT_PTR_NOT_NULL(strstr(reason, kind));
+        }
+        /* An item of "labels". */
+        if (strcmp(kind, "a string") != 0) {
+            snprintf(text, sizeof text, "{\"labels\": [\"Pastures\", %s]}", v);
+            CU_ASSERT_EQUAL(parse(text, strlen(text), S2, &out, reason), -1);
+            CU_ASSERT_PTR_NOT_NULL(strstr(reason, "label 2 is "));
+            CU_ASSERT_PTR_NOT_NULL(strstr(reason, kind));
+        }
+        /* "corresponding_s2_patch", checked only when the row names an S2
+         * patch (MM records). */
+        snprintf(text, sizeof text,
+                 "{\"labels\": [\"Pastures\"], \"corresponding_s2_patch\": %s}", v);
+        CU_ASSERT_EQUAL(parse(text, strlen(text), S2, &out, reason), -1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(reason, "corresponding_s2_patch is "));
+        if (strcmp(kind, "a string") != 0)
+            CU_ASSERT_PTR_NOT_NULL(strstr(reason, kind));
+        CU_ASSERT_EQUAL(parse(text, strlen(text), NULL, &out, reason), 0);
+        /* "BigEarthNet_19_labels": parsed, noted as not these labels. */
+        snprintf(text, sizeof text,
+                 "{\"labels\": [\"Pastures\"], \"BigEarthNet_19_labels\": %s}", v);
+        CU_ASSERT_EQUAL(parse(text, strlen(text), S2, &out, reason), 0);
+        CU_ASSERT(out.has_19 && !out.same_19);
+        CU_ASSERT_PTR_NOT_NULL(out.differs_19);
+        if (strcmp(kind, "an array") != 0)
+            CU_ASSERT(out.differs_19 && strcmp(out.differs_19, kind) == 0);
+    }
+    /* The right types still work. */
+    const char *good = "{\"labels\": [\"Pastures\"], \"corresponding_s2_patch\": "
+                       "\"" S2 "\", \"BigEarthNet_19_labels\": [\"Pastures\"]}";
+    CU_ASSERT_EQUAL(parse(good, strlen(good), S2, &out, reason), 0);
+    CU_ASSERT(out.has_19 && out.same_19 && !out.differs_19);
+    CU_ASSERT_EQUAL(out.multi_hot[4], 1);
+}
+
+/* A string with a NUL in it is another string: not the S2 name, not a
+ * label name; the reason shows the NUL escaped, not cut there. */
+static void test_strings_with_nul(void)
+{
+    char reason[512];
+    struct bp_label_json out;
+    static const char partner[] =
+        "{\"labels\": [], \"corresponding_s2_patch\": \"" S2 "\\u0000x\"}";
+    CU_ASSERT_EQUAL(parse(partner, strlen(partner), S2, &out, reason), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(reason, "\"" S2 "\\u0000x\""));
+    static const char partner_end[] =
+        "{\"labels\": [], \"corresponding_s2_patch\": \"" S2 "\\u0000\"}";
+    CU_ASSERT_EQUAL(parse(partner_end, strlen(partner_end), S2, &out, reason), -1);
+    static const char label[] = "{\"labels\": [\"Pastures\\u0000 and more\"]}";
+    CU_ASSERT_EQUAL(parse(label, strlen(label), NULL, &out, reason), -1);
+    CU_ASSERT_STRING_EQUAL(reason,
+                           "unknown label name \"Pastures\\u0000 and more\"");
+    static const char label19[] = "{\"labels\": [\"Pastures\"], "
+                                  "\"BigEarthNet_19_labels\": [\"Pastures\\u0000\"]}";
+    CU_ASSERT_EQUAL(parse(label19, strlen(label19), NULL, &out, reason), 0);
+    CU_ASSERT(out.has_19 && !out.same_19);
+}
+
+/* Reasons stay one printable UTF-8 line whatever the bytes: quotes,
+ * backslashes and control bytes escaped, bytes that are not UTF-8 shown as
+ * \xNN, UTF-8 kept, a long value cut with "...". */
+static void test_reason_escapes(void)
+{
+    char reason[512];
+    struct bp_label_json out;
+    static const char text[] =
+        "{\"labels\": [\"a\\\"b\\\\c\\nd\xff\xc3\xa9\xed\xa0\x80\"]}";
+    CU_ASSERT_EQUAL(parse(text, strlen(text), NULL, &out, reason), -1);
+    CU_ASSERT_STRING_EQUAL(
+        reason, "unknown label name \"a\\\"b\\\\c\\u000ad\\xff\xc3\xa9\\xed\\xa0\\x80\"");
+    char big[2000];
+    int n = snprintf(big, sizeof big, "{\"labels\": [\"");
+    memset(big + n, 'x', 1500);
+    snprintf(big + n + 1500, sizeof big - (size_t)n - 1500, "\"]}");
+    CU_ASSERT_EQUAL(parse(big, strlen(big), NULL, &out, reason), -1);
+    CU_ASSERT(strlen(reason) < 512);
+    CU_ASSERT(strlen(reason) > 200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(reason, "xxx\"..."));
+}
+
 int main(void)
 {
     static const struct unit_test tests[] = {
@@ -190,6 +313,9 @@ int main(void)
         {"43 -> 19 mapping and dropped classes", test_label19_of43},
         {"unknown names", test_unknown_names},
         {"BP_LABEL19_NAME_MAX", test_name_max},
+        {"every key of every JSON type", test_every_type},
+        {"strings with a NUL", test_strings_with_nul},
+        {"escaped reasons", test_reason_escapes},
         {NULL, NULL}};
     int rc = unit_main("labels", tests);
     if (indices)

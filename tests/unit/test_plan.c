@@ -339,6 +339,36 @@ static void test_official_plan(void)
         bp_split_free(&s[i]);
 }
 
+/* bp_shard_name_split reads back the names bp_shard_filename_ext writes,
+ * and nothing else. */
+static void test_shard_name_split(void)
+{
+    static const char *const suffixes[] = {"", ".zlib", ".gz", ".idx"};
+    static const char *const splits[] = {"train", "a", "my-data", "x-00001",
+                                         "S2_only-of-2"};
+    static const uint32_t counts[] = {1, 277, 100000, 1234567};
+    char name[512];
+    for (size_t s = 0; s < sizeof splits / sizeof splits[0]; s++)
+        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++)
+            for (size_t x = 0; x < sizeof suffixes / sizeof suffixes[0]; x++) {
+                CU_ASSERT_EQUAL_FATAL(
+                    bp_shard_filename_ext(name, sizeof name, splits[s],
+                                          counts[c] - 1, counts[c], suffixes[x]),
+                    0);
+                CU_ASSERT_EQUAL(bp_shard_name_split(name), strlen(splits[s]));
+            }
+    static const char *const others[] = {
+        "", ".tfrecord", "-00000-of-00001.tfrecord", "train.tfrecord",
+        "train-0000-of-00001.tfrecord", "train-00000-of-0001.tfrecord",
+        "train-00000_of-00001.tfrecord", "train_00000-of-00001.tfrecord",
+        "train-00000-of-00001.tfrecords", "train-00000-of-00001.tfrecord.bak",
+        "train-00000-of-00001.tfrecord.gz.idx", "train-00000-of-00001",
+        "train-0000a-of-00001.tfrecord", "manifest.json", "00000-of-00001.tfrecord",
+        ".train-00000-of-00001.tfrecord.tmp"};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        CU_ASSERT_EQUAL(bp_shard_name_split(others[i]), 0);
+}
+
 int main(void)
 {
     static const struct unit_test tests[] = {
@@ -348,6 +378,7 @@ int main(void)
         {"bp_shard_filename", test_shard_filename},
         {"shard names sort in row order", test_shard_names_sort},
         {"shard names sort beyond 99999 shards", test_shard_names_sort_wide},
+        {"bp_shard_name_split", test_shard_name_split},
         {"bp_plan_check_unique", test_unique},
         {"bp_plan_check_unique, many rows", test_unique_many},
         {"official splits, default records per shard", test_official_plan},

@@ -4,6 +4,7 @@
  * never decoded wrongly.
  */
 #include <CUnit/CUnit.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,49 @@ static void test_other_layouts_declined(void)
     free(buf);
 }
 
+/* Files whose meaning readers may take differently (a tag listed twice,
+ * strips that overlap, ...: the fuzz corpus in tests/fuzz/corpus/tiff, made
+ * by tests/tools/tiff_variant.py) are declined, so GDAL decodes them
+ * whichever decoder is asked; the "plain" ones (the same image with its
+ * IFD moved) are decoded, to GDAL's pixels. */
+static void test_ambiguous_declined(void)
+{
+    struct dirent **names = NULL;
+    int n = scandir(BENPREP_FUZZ_CORPUS "/tiff", &names, NULL, alphasort);
+    CU_ASSERT_FATAL(n > 0);
+    int plain = 0, declined = 0;
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        char path[1024];
+        snprintf(path, sizeof path, BENPREP_FUZZ_CORPUS "/tiff/%s", name);
+        size_t len = 0;
+        uint8_t *buf = name[0] != '.' ? unit_read_file(path, &len) : NULL;
+        if (buf) {
+            int f32 = strstr(name, "-f32") != NULL;
+            enum bp_tiff_sample sample = f32 ? BP_TIFF_FLOAT32 : BP_TIFF_UINT16;
+            float ours[400], theirs[400];
+            int decoded = bp_tiff_decode_simple(buf, len, 20, sample, ours);
+            if (strncmp(name, "plain-", 6) == 0) {
+                CU_ASSERT_EQUAL(decoded, 1);
+                CU_ASSERT(gdal_decode(buf, len, 20, f32 ? GDT_Float32 : GDT_UInt16,
+                                      theirs));
+                CU_ASSERT(memcmp(ours, theirs, f32 ? 1600 : 800) == 0);
+                plain++;
+            } else {
+                if (decoded)
+                    printf("\n    %s: decoded, not left to GDAL", name);
+                CU_ASSERT_EQUAL(decoded, 0);
+                declined++;
+            }
+            free(buf);
+        }
+        free(names[i]);
+    }
+    free(names);
+    CU_ASSERT_EQUAL(plain, 2);
+    CU_ASSERT(declined >= 20);
+}
+
 int main(void)
 {
     GDALAllRegister();
@@ -149,6 +193,7 @@ int main(void)
     static const struct unit_test tests[] = {
         {"sample bands decode to GDAL's pixels", test_sample_bands},
         {"other layouts are left to GDAL", test_other_layouts_declined},
+        {"ambiguous files are left to GDAL", test_ambiguous_declined},
         {NULL, NULL}};
     int rc = unit_main("tiff", tests);
     GDALDestroyDriverManager();
