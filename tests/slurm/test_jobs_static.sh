@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The job scripts without SLURM: what needs no cluster, so that it runs
 # everywhere (no root, no packages).
-#  - shellcheck on the job scripts, the site file example, these tests and
-#    scripts/*.sh (where shellcheck is installed);
+#  - shellcheck on the job scripts, the site file example, these tests, the
+#    multi-node tests and scripts/*.sh (where shellcheck is installed);
 #  - the common part is the same in the three scripts; the #SBATCH lines
 #    the behaviour depends on are there;
 #  - outside a job the scripts refuse to run (exit 2, a clear message);
@@ -37,8 +37,9 @@ scripts=(ben-prep-srun.sbatch ben-prep-mpirun.sbatch ben-prep-verify.sbatch)
 # ---- shellcheck -----------------------------------------------------------------
 if command -v shellcheck >/dev/null 2>&1; then
   if (cd "$jobs_src/.." && shellcheck -x jobs/*.sbatch jobs/site.env.example scripts/*.sh) &&
-    (cd "$tests_dir" && shellcheck -x ./*.sh); then
-    pass "shellcheck: jobs/*.sbatch, jobs/site.env.example, scripts/*.sh, tests/slurm/*.sh"
+    (cd "$tests_dir" && shellcheck -x ./*.sh) &&
+    (cd "$tests_dir/../multinode" && shellcheck -x ./*.sh); then
+    pass "shellcheck: jobs/*.sbatch, jobs/site.env.example, scripts/*.sh, tests/slurm/*.sh, tests/multinode/*.sh"
   else
     fail "shellcheck found problems"
   fi
