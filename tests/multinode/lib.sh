@@ -26,9 +26,10 @@
 #                          (mn_stop) ends SLURM if started (slurm_cleanup),
 #                          then every process inside the namespaces (by
 #                          their ids: ip netns pids), deletes the namespaces
-#                          (and with them the bridge and links) and removes
-#                          DIR (kept with BENPREP_SLURM_KEEP=1), even when the
-#                          test fails.
+#                          (and with them the bridge and links; and
+#                          /run/netns if it made it) and removes DIR (kept
+#                          with BENPREP_SLURM_KEEP=1), even when the test
+#                          fails.
 #   on_host HOST CMD...    run CMD on HOST (bpctl, bpn1, bpn2)
 #   mn_mpirun              array: mpirun across both hosts, 2 slots each,
 #                          TCP only; run it on bpn1: on_host bpn1 "${mn_mpirun[@]}" -np 4 ...
@@ -51,6 +52,7 @@ mn_ctl=bpctl
 mn_id=
 mn_dir=
 mn_made=() # namespaces made here
+mn_made_netns_dir=0 # 1: /run/netns was made here (by ip netns add)
 mn_mpirun=()
 
 mn_log() { printf 'multinode-test: %s\n' "$*" >&2; }
@@ -59,6 +61,7 @@ mn_log() { printf 'multinode-test: %s\n' "$*" >&2; }
 # veth pair can be made (and is removed again at once).
 mn_require() {
   local c probe=bpmnprobe$$ out
+  [[ -e /run/netns ]] || mn_made_netns_dir=1
   case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
   if [[ $(id -u) -ne 0 ]]; then
     slurm_skip "the multi-node tests make network namespaces, a bridge and veth links: run them as root"
@@ -72,9 +75,18 @@ mn_require() {
     ip -n "$probe" link add v0 type veth peer name v1 &&
     nsenter --net="/run/netns/$probe" unshare --uts --mount -- true; } 2>&1); then
     ip netns del "$probe" 2>/dev/null
+    mn_netns_dir_remove
     slurm_skip "cannot make a network namespace with a bridge and a veth pair here: $out"
   fi
   ip netns del "$probe"
+}
+
+# mn_netns_dir_remove: /run/netns (ip netns add makes it, a mount of itself)
+# goes again when this test made it and it is empty.
+mn_netns_dir_remove() {
+  ((mn_made_netns_dir)) && [[ -d /run/netns && -z $(ls -A /run/netns) ]] || return 0
+  umount /run/netns 2>/dev/null
+  rmdir /run/netns 2>/dev/null || true
 }
 
 mn_on_host=$mn_here/on-host.sh
@@ -174,7 +186,7 @@ EOF
 # bpn2 (ranks_bin FILE); with LOG (ben-prep -v), the ranks on bpn2
 # converted shards.
 ranks_on_both_hosts() {
-  local f=$1 log=$2 what=$3 r hosts='' n=0
+  local f=$1 log=$2 what=$3 r hosts='' n=0 converted=
   for r in 0 1 2 3; do hosts+="$r=$(cat "$f.d/rank$r" 2>/dev/null) "; done
   if [[ $hosts != "0=bpn1 1=bpn1 2=bpn2 3=bpn2 " ]]; then
     fail "$what: ranks on hosts $hosts(expected 0=bpn1 1=bpn1 2=bpn2 3=bpn2)"
@@ -187,7 +199,6 @@ ranks_on_both_hosts() {
       return 0
     fi
   fi
-  local converted=
   [[ -z $log ]] || converted="; the ranks on bpn2 converted $n shards"
   pass "$what: ranks 0, 1 ran on bpn1 and 2, 3 on bpn2$converted"
 }
@@ -239,6 +250,7 @@ mn_stop() {
     done
     mn_made=()
   fi
+  mn_netns_dir_remove
   slurm_remove
   exit "$status"
 }
