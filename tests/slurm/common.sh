@@ -41,11 +41,12 @@ make_archive() {
   splits_str="${splits[*]}"
 }
 
-# reference OUT: the uninterrupted conversion, 3 ranks, mpirun outside SLURM.
+# reference OUT [OPTION...]: the uninterrupted conversion, 3 ranks, mpirun
+# outside SLURM, with these further options.
 rps=10
 reference() {
   "${mpirun[@]}" -np 3 "$BEN_PREP" -r1 "$s1" -r2 "$s2" -o "$1" \
-    -n "${splits[@]}" --records-per-shard "$rps" -q
+    -n "${splits[@]}" --records-per-shard "$rps" -q "${@:2}"
 }
 
 # names DIR: the files in DIR but the job scripts' records (job-<id>/).

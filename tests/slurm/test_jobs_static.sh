@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The job scripts without SLURM: what needs no cluster, so that it runs
 # everywhere (no root, no packages).
-#  - shellcheck on the job scripts, the site file example, these tests and
-#    scripts/*.sh (where shellcheck is installed);
+#  - shellcheck on the job scripts, the site file example, these tests, the
+#    multi-node tests and scripts/*.sh (where shellcheck is installed);
 #  - the common part is the same in the three scripts; the #SBATCH lines
 #    the behaviour depends on are there;
 #  - outside a job the scripts refuse to run (exit 2, a clear message);
@@ -12,7 +12,12 @@
 #    (also when empty), BEN_SITE names another site file, every missing or
 #    bad setting gives exit 2 and a message naming it, a conversion gives
 #    exit 0 with the settings, command and version in OUT/job-<id>/, the
-#    verify script gives exit 0.
+#    verify script gives exit 0;
+#  - failed and stalled attempts (with a stand-in ben-prep): noted in
+#    OUT/job-<id>/attempts; an attempt SLURM starts after BEN_MAX_STALLS of
+#    them does not run (exit 1); after SIGUSR1 ranks that stop are requeued,
+#    ranks that cannot be reached are killed after BEN_STOP_GRACE and the job
+#    is not requeued.
 #
 #   test_jobs_static.sh JOBS_DIR TESTS_DIR   environment: BEN_PREP, BEN_SYNTH
 # shellcheck source-path=SCRIPTDIR
@@ -37,8 +42,9 @@ scripts=(ben-prep-srun.sbatch ben-prep-mpirun.sbatch ben-prep-verify.sbatch)
 # ---- shellcheck -----------------------------------------------------------------
 if command -v shellcheck >/dev/null 2>&1; then
   if (cd "$jobs_src/.." && shellcheck -x jobs/*.sbatch jobs/site.env.example scripts/*.sh) &&
-    (cd "$tests_dir" && shellcheck -x ./*.sh); then
-    pass "shellcheck: jobs/*.sbatch, jobs/site.env.example, scripts/*.sh, tests/slurm/*.sh"
+    (cd "$tests_dir" && shellcheck -x ./*.sh) &&
+    (cd "$tests_dir/../multinode" && shellcheck -x ./*.sh); then
+    pass "shellcheck: jobs/*.sbatch, jobs/site.env.example, scripts/*.sh, tests/slurm/*.sh, tests/multinode/*.sh"
   else
     fail "shellcheck found problems"
   fi
@@ -101,7 +107,14 @@ cat >"$tmp/bin/srun" <<'EOF'
 while [[ $# -gt 0 && $1 == -* ]]; do shift; done
 exec "$@"
 EOF
-printf '#!/bin/bash\nexit 0\n' >"$tmp/bin/scancel"
+cat >"$tmp/bin/scancel" <<EOF
+#!/bin/bash
+# stand-in: --signal=TERM reaches the stand-in ben-prep with FAKE_REACHABLE=1
+if [[ \$* == *--signal=TERM* && \${FAKE_REACHABLE:-} == 1 && -s $tmp/fake.pid ]]; then
+  kill -TERM "\$(cat "$tmp/fake.pid")"
+fi
+exit 0
+EOF
 chmod +x "$tmp/bin"/*
 
 "$BEN_SYNTH" -o "$tmp/a" -n 12 -q
@@ -225,6 +238,73 @@ else
   echo "NOTE: this build has no 'ben-prep verify': the verify script was not run"
 fi
 [[ ! -e $tmp/requeued ]] || fail "a job requeued itself without being signalled"
+
+# ---- failed and stalled attempts ----------------------------------------------------
+# A stand-in ben-prep (FAKE_RC: its status; FAKE_SLEEP: runs that long and
+# stops with status 4 on SIGTERM, which the scancel stand-in passes on only
+# with FAKE_REACHABLE=1, as SLURM cannot reach the ranks of a lost node).
+cat >"$tmp/fake-ben-prep" <<EOF2
+#!/bin/bash
+[[ \${1:-} != --version ]] || { echo "fake-ben-prep 1"; exit 0; }
+echo run >>"$tmp/fake.runs"
+[[ -n \${FAKE_SLEEP:-} ]] || exit "\${FAKE_RC:-1}"
+: >"\$BEN_OUT/ben-prep.journal"
+trap 'kill \$!; exit 4' TERM
+sleep "\$FAKE_SLEEP" &
+echo \$\$ >"$tmp/fake.pid"
+wait \$!
+EOF2
+chmod +x "$tmp/fake-ben-prep"
+fake_runs() { grep -c . "$tmp/fake.runs" 2>/dev/null || echo 0; }
+fake=(BEN_S1_ROOT="$s1" BEN_S2_ROOT="$s2" BEN_SPLITS="$splits" BEN_BIN="$tmp/fake-ben-prep")
+rm -f "$jobs/site.env"
+
+# A failure is noted; SLURM requeues the job twice by itself (a node
+# failure, say): the second attempt runs, the third does not.
+job ben-prep-srun.sbatch 61 "${fake[@]}" BEN_OUT="$tmp/o61"
+expect "failed attempt" 1 "^result:    exit 1: failed \(launcher status 1; .*not requeued; failed or stalled attempts of this job: 1 \(BEN_MAX_STALLS=2\)"
+job ben-prep-srun.sbatch 61 "${fake[@]}" BEN_OUT="$tmp/o61" SLURM_RESTART_COUNT=1
+expect "failed again, requeued by SLURM" 1 "failed or stalled attempts of this job: 2 "
+job ben-prep-srun.sbatch 61 "${fake[@]}" BEN_OUT="$tmp/o61" SLURM_RESTART_COUNT=2
+expect "requeued after 2 failed attempts" 1 "^result:    exit 1: not run: failed or stalled attempts of job 61: 2 \(BEN_MAX_STALLS=2"
+[[ $(fake_runs) -eq 2 ]] || fail "after 2 failed attempts: ben-prep ran $(fake_runs) times, expected 2"
+[[ $(tr '\n' ' ' <"$tmp/o61/job-61/attempts") == "1 started 1 failed 2 started 2 failed 3 refused " ]] ||
+  fail "o61/job-61/attempts: $(tr '\n' ' ' <"$tmp/o61/job-61/attempts")"
+
+# An attempt that never ended (killed with its node) is a stall too.
+mkdir -p "$tmp/o62/job-62"
+echo "1 started" >"$tmp/o62/job-62/attempts"
+job ben-prep-srun.sbatch 62 "${fake[@]}" BEN_OUT="$tmp/o62" SLURM_RESTART_COUNT=1 BEN_MAX_STALLS=1
+expect "requeued after an attempt that never ended, BEN_MAX_STALLS=1" 1 "^result:    exit 1: not run: failed or stalled attempts of job 62: 1 \(BEN_MAX_STALLS=1"
+job ben-prep-srun.sbatch 62 "${fake[@]}" BEN_OUT="$tmp/o62" SLURM_RESTART_COUNT=1 BEN_MAX_STALLS=x
+expect "BEN_MAX_STALLS not a number" 2 "error: BEN_MAX_STALLS=x: not a positive number"
+
+# The time-limit warning (SIGUSR1 to the job script): ranks that stop are
+# requeued; ranks that cannot be reached (a lost node) are killed after
+# BEN_STOP_GRACE and the job is not requeued.
+signalled() { # ID ENV...: run a job, SIGUSR1 once ben-prep runs; sets rc, out
+  local id=$1 pid i
+  shift
+  rm -f "$tmp/fake.pid"
+  out=$tmp/job-$id.log
+  (cd "$tmp" && exec env PATH="$tmp/bin:$PATH" SLURM_JOB_ID="$id" SLURM_JOB_NAME=test \
+    SLURM_NTASKS=1 SLURM_JOB_NODELIST=localhost FAKE_SCRIPT="$jobs/ben-prep-srun.sbatch" \
+    FAKE_SLEEP=60 BEN_STOP_GRACE=2 "$@" bash "$jobs/ben-prep-srun.sbatch") >"$out" 2>&1 &
+  pid=$!
+  for ((i = 0; i < 100; i++)); do [[ -s $tmp/fake.pid ]] && break; sleep 0.1; done
+  kill -USR1 "$pid"
+  rc=0
+  wait "$pid" || rc=$?
+}
+rm -f "$tmp/requeued"
+signalled 63 "${fake[@]}" BEN_OUT="$tmp/o63" FAKE_REACHABLE=1
+expect "SIGUSR1, the ranks stop" 4 "^result:    exit 4: interrupted .*; requeued: the next attempt resumes"
+[[ -e $tmp/requeued ]] || fail "SIGUSR1, the ranks stop: not requeued"
+rm -f "$tmp/requeued"
+signalled 64 "${fake[@]}" BEN_OUT="$tmp/o64"
+expect "SIGUSR1, the ranks do not stop" 4 "^result:    exit 4: interrupted .*; the ranks did not stop within 2s and were killed \(a lost node or network\?\): not requeued"
+[[ ! -e $tmp/requeued ]] || fail "SIGUSR1, the ranks do not stop: requeued"
+[[ $(tail -n 1 "$tmp/o64/job-64/attempts") == "1 stalled" ]] || fail "o64/job-64/attempts: no '1 stalled'"
 
 if ((failures)); then
   echo "$failures check(s) failed" >&2
