@@ -39,10 +39,13 @@
  * Damage. A damaged archive (a tar header with a bad checksum, damaged
  * deflate data, a wrong gzip CRC-32 or length, a truncated file) is indexed
  * up to the damage; the index records where the damage begins and why.
- * Members wholly before it stay readable, later ones fail with that reason
- * (for deflate errors the damage is taken to begin at the last access point
- * before the error, for a CRC-32 mismatch at the start of the gzip member,
- * as nothing narrower is known). Nothing crashes or hangs.
+ * Members wholly before it stay readable, later ones fail with that reason.
+ * Damaged deflate data and a wrong CRC-32 or length make the whole gzip
+ * member they are in unreadable (nothing narrower can be known: a single
+ * gzip member has one CRC), so the damage begins at that member's start;
+ * the gzip members before it were checked whole. A truncated file is
+ * readable up to where it stops; a tar header with a bad checksum ends
+ * what can be read at that header. Nothing crashes or hangs.
  *
  * Memory. A reader (struct bp_archive) allocates its buffers once when it is
  * opened: 1 MiB of read buffer, two inflate states, a 64 KiB skip buffer,

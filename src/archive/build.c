@@ -1,5 +1,6 @@
 /* build.c - the indexing pass: one sequential read of an archive that
  * writes its index file (see archive.h and idxfile.h). */
+#define _GNU_SOURCE /* O_TMPFILE */
 #include "build.h"
 
 #include <errno.h>
@@ -60,7 +61,7 @@ struct builder {
     size_t npoints, points_cap;
     uint64_t windows_len;
     uint64_t stream_bytes, gz_members;
-    int damaged;
+    int damaged, tar_damaged;
     uint64_t damage_off;
     char damage[512];
     /* writing the sorted member table */
@@ -99,7 +100,9 @@ static void set_damage(struct builder *b, uint64_t off, const char *fmt, ...)
 
 static void set_damage(struct builder *b, uint64_t off, const char *fmt, ...)
 {
-    if (b->damaged)
+    /* The earliest damage counts: a bad gzip member also makes the tar
+     * headers decoded from it untrustworthy. */
+    if (b->damaged && b->damage_off <= off)
         return;
     b->damaged = 1;
     b->damage_off = off;
@@ -199,10 +202,13 @@ static int on_member(void *ctx, const struct bpx_tar_member *m)
     return 0;
 }
 
-/* Feed tar bytes; 0 to go on, 1 to stop (damage recorded, or a fatal
- * problem or sort failure in b). */
+/* Feed tar bytes; 0 to go on, 1 when the tar stream is damaged (recorded;
+ * a gzip stream is still inflated to its end to check its CRC-32s), 2 to
+ * stop (a fatal problem or sort failure in b). */
 static int feed_tar(struct builder *b, const unsigned char *p, size_t len)
 {
+    if (b->tar_damaged)
+        return 1;
     int rc = bpx_tar_feed(b->tar, p, len, on_member, b);
     if (rc == 0)
         return 0;
@@ -210,8 +216,10 @@ static int feed_tar(struct builder *b, const unsigned char *p, size_t len)
         uint64_t off;
         const char *why = bpx_tar_error(b->tar, &off);
         set_damage(b, off, "%s", why);
+        b->tar_damaged = 1;
+        return 1;
     }
-    return 1;
+    return 2;
 }
 
 static int add_point(struct builder *b, const struct bpx_point *pt)
@@ -349,14 +357,14 @@ static int scan_gzip(struct builder *b)
         int ret = inflate(zs, due ? Z_BLOCK : Z_NO_FLUSH);
         size_t produced = (size_t)(zs->next_out - (b->out + opos));
         if (produced) {
-            if (feed_tar(b, b->out + opos, produced))
+            if (feed_tar(b, b->out + opos, produced) == 2)
                 stop = 1;
             opos += produced;
             b->stream_bytes += produced;
         }
         uint64_t cpos = in.off + (uint64_t)(zs->next_in - b->in);
         if (ret == Z_OK || (ret == Z_BUF_ERROR && !(eof && !zs->avail_in))) {
-            if (due && !stop && (zs->data_type & 128) &&
+            if (due && !stop && !b->tar_damaged && (zs->data_type & 128) &&
                 !(zs->data_type & 64) && b->stream_bytes > last_point) {
                 size_t wl = b->stream_bytes < BPX_WINDOW ? (size_t)b->stream_bytes
                                                          : BPX_WINDOW;
@@ -371,8 +379,9 @@ static int scan_gzip(struct builder *b)
         if (ret == Z_BUF_ERROR) { /* no input left inside a member */
             uint64_t toff;
             const char *tar_why = "";
-            if (!b->damaged && bpx_tar_finish(b->tar) != 0)
+            if (!b->tar_damaged && bpx_tar_finish(b->tar) != 0)
                 tar_why = bpx_tar_error(b->tar, &toff);
+            b->tar_damaged = 1;
             set_damage(b, b->stream_bytes,
                        "the gzip data ends inside gzip member %" PRIu64
                        " (truncated at byte %" PRIu64 ")%s%s",
@@ -421,8 +430,7 @@ static int scan_gzip(struct builder *b)
                        b->gz_members + 1, member_start_c,
                        msg[10] == 'd' ? "CRC-32" : "length");
         else
-            set_damage(b, last_point > member_start_u ? last_point
-                                                      : member_start_u,
+            set_damage(b, member_start_u,
                        "damaged gzip data in member %" PRIu64
                        " near byte %" PRIu64 " of the file: %s",
                        b->gz_members + 1, cpos, msg);
@@ -740,7 +748,7 @@ int bpx_index_build(const char *archive, const char *index_path,
         status = errno == ENOMEM ? BP_NOMEM : BP_INPUT;
         goto out;
     }
-    if (!b->damaged && !b->fatal[0] && !b->sort_errno &&
+    if (!b->tar_damaged && !b->fatal[0] && !b->sort_errno &&
         bpx_tar_finish(b->tar) != 0) {
         uint64_t off;
         const char *why = bpx_tar_error(b->tar, &off);

@@ -489,6 +489,12 @@ int bp_archive_read(struct bp_archive *a, const char *member, void *buf,
             s = e.span_start;
             t = e.span_end;
         }
+        /* Nothing past the readable stream (a damaged or cut archive). */
+        uint64_t limit = a->h->stream_bytes;
+        if (damaged_from(a) && a->h->damage_offset < limit)
+            limit = a->h->damage_offset;
+        if (t > limit)
+            t = limit > end ? limit : end;
         uint64_t cache_end = a->cache_off + a->cache_len;
         if (a->kind == BP_ROOT_TAR) {
             /* Read in archive order: run ahead, one large read. */

@@ -1,4 +1,5 @@
 /* sort.c - bounded-memory sort of member records (see sort.h). */
+#define _GNU_SOURCE /* O_TMPFILE */
 #include "sort.h"
 
 #include <errno.h>

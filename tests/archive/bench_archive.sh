@@ -13,6 +13,7 @@
 # Needs BP_ARCHIVE_TOOL and BEN_SYNTH (ctest sets them); BENCH_DIR keeps the
 # archive between runs (default build dir/archive-bench).
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 n=${1:-2000} reps=${2:-3}
 tool=${BP_ARCHIVE_TOOL:?} synth=${BEN_SYNTH:?}
 shared=${SHARED:-}
@@ -42,15 +43,7 @@ if [[ ! -f synth-$n.done ]]; then
     (cd "synth/$top" && find . -type f | sed 's|^\./||' | sort) >$k.sorted
     tar -tf $k.tar | grep -v '/$' | sed "s|^$top/||" >$k.archorder
     # Random patch order, each patch's files in name order (as converted).
-    python3 - "$k.sorted" "$k.random" <<'EOF'
-import random, sys
-groups = {}
-for line in open(sys.argv[1]):
-    groups.setdefault(line.split('/')[0], []).append(line)
-keys = sorted(groups)
-random.Random(1).shuffle(keys)
-open(sys.argv[2], 'w').write(''.join(m for k in keys for m in groups[k]))
-EOF
+    python3 "$here/shuffle_patches.py" "$k.sorted" "$k.random" 1
   done
   touch synth-$n.done
 fi
