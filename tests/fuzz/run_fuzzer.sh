@@ -3,7 +3,7 @@
 # sample files; print libFuzzer's figures. Fails on any crash, leak or
 # sanitizer report (libFuzzer exits non-zero and writes the input).
 #
-#   run_fuzzer.sh FUZZER csv|labels|tiff SHARED_DATA
+#   run_fuzzer.sh FUZZER csv|labels|tiff|tar|index SHARED_DATA
 set -euo pipefail
 fuzzer=$1 kind=$2 shared=$3
 seconds=${FUZZ_SECONDS:-20}
@@ -23,6 +23,9 @@ case $kind in
       "$shared"/bigearthnet-v1-sample/BigEarthNet-S1-v1.0/S1A_IW_GRDH_1SDV_20170613T165043_33UUP_87_48/*_VV.tif; do
       cp "$f" "$work/corpus/"
     done
+    ;;
+  tar|index)
+    cp "$(dirname "${BASH_SOURCE[0]}")/corpus/$kind/"* "$work/corpus/"
     ;;
   labels)
     i=0
