@@ -46,6 +46,16 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* CPU seconds (user + system) of this process so far: rates per CPU second
+ * hold on a machine shared with other work. */
+static double cpu_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+           1e-6 * (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
 static int cmd_probe(const char *path)
 {
     enum bp_root_kind kind;
@@ -81,10 +91,12 @@ static int cmd_build(int argc, char **argv)
     if (argc > 5)
         opt.sort_memory = strtoull(argv[5], NULL, 10);
     struct bp_index_info info;
+    double c0 = cpu_now();
     int rc = bp_archive_index_build(argv[2], argv[3], &opt, &info);
     if (rc != BP_OK)
         return 1;
     print_info(&info);
+    printf("cpu_seconds=%.3f\n", cpu_now() - c0);
     return 0;
 }
 
@@ -187,7 +199,7 @@ static int read_list(char **argv, const char *dir)
         return 1;
     }
     struct bp_archive *a;
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     if (bp_archive_open(argv[2], argv[3], &a) != BP_OK) {
         fclose(list);
         return 1;
@@ -229,7 +241,7 @@ static int read_list(char **argv, const char *dir)
         }
     }
     fclose(list);
-    double dt = now() - t0;
+    double dt = now() - t0, cpu = cpu_now() - c0;
     struct bp_archive_stats st;
     bp_archive_get_stats(a, &st);
     bp_archive_close(a);
@@ -239,10 +251,12 @@ static int read_list(char **argv, const char *dir)
            "\nbytes=%" PRIu64 "\nseconds=%.4f\nmembers_per_s=%.1f\n"
            "folders_per_s=%.1f\nmb_per_s=%.1f\nreads=%" PRIu64
            "\nbytes_read=%" PRIu64 "\ninflated=%" PRIu64 "\njumps=%" PRIu64
-           "\nreinflated=%" PRIu64 "\nmax_rss_kb=%ld\n",
+           "\nreinflated=%" PRIu64 "\nmax_rss_kb=%ld\ncpu_seconds=%.4f\n"
+           "folders_per_cpu_s=%.1f\nmembers_per_cpu_s=%.1f\n",
            members, folders, failures, bytes, dt, members / dt, folders / dt,
            (double)bytes / 1e6 / dt, st.reads, st.bytes_read, st.inflated,
-           st.jumps, st.reinflated, ru.ru_maxrss);
+           st.jumps, st.reinflated, ru.ru_maxrss, cpu, folders / cpu,
+           members / cpu);
     return failures != 0;
 }
 
@@ -258,7 +272,7 @@ static int bench_folder(const char *root, const char *listfile)
     static unsigned char buf[BP_ARCHIVE_MEMBER_LIMIT];
     char line[8192], path[12288];
     uint64_t bytes = 0, members = 0, failures = 0;
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     while (fgets(line, sizeof line, list)) {
         line[strcspn(line, "\n")] = '\0';
         if (!line[0])
@@ -282,11 +296,12 @@ static int bench_folder(const char *root, const char *listfile)
         bytes += len;
     }
     fclose(list);
-    double dt = now() - t0;
+    double dt = now() - t0, cpu = cpu_now() - c0;
     printf("members=%" PRIu64 "\nfailures=%" PRIu64 "\nbytes=%" PRIu64
-           "\nseconds=%.4f\nmembers_per_s=%.1f\nmb_per_s=%.1f\n",
+           "\nseconds=%.4f\nmembers_per_s=%.1f\nmb_per_s=%.1f\n"
+           "cpu_seconds=%.4f\nmembers_per_cpu_s=%.1f\n",
            members, failures, bytes, dt, members / dt,
-           (double)bytes / 1e6 / dt);
+           (double)bytes / 1e6 / dt, cpu, members / cpu);
     return failures != 0;
 }
 

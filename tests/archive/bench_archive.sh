@@ -25,11 +25,11 @@ cd "$dir"
 
 kv() { sed -n "s/^$1=//p" "$2"; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-secs() { # wall seconds of a command
-  local t0 t1
-  t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N)
-  echo "$t1 - $t0" | bc -l
+cpu_secs() { # user + system CPU seconds of a command (stdout discarded)
+  /usr/bin/time -f "%U %S" -o "$dir/time.out" "$@" >/dev/null
+  awk '{print $1 + $2}' "$dir/time.out"
 }
+declare -A rate
 
 if [[ ! -f synth-$n.done ]]; then
   rm -rf synth s2.tar* s1.tar*
@@ -50,7 +50,8 @@ fi
 
 ratio() { echo "scale=3; $(stat -c %s "$1") / $(stat -c %s "$2")" | bc -l; }
 echo "archive reader benchmark: $n synthetic patch pairs, $reps repetitions (medians),"
-echo "warm page cache, $(nproc) cores, $(uname -r)"
+echo "warm page cache, $(nproc) cores, $(uname -r); times are CPU seconds (user + system)"
+echo "of the measured process, so that other work on the machine does not count"
 echo
 echo "gzip -6 ratio (tar bytes / gzip bytes):"
 echo "  synthetic  S2 $(ratio s2.tar s2.tar.gz)  S1 $(ratio s1.tar s1.tar.gz)"
@@ -65,22 +66,23 @@ echo
 for k in s2 s1; do
   gz=$k.tar.gz
   cat "$gz" >/dev/null
-  g=$(for _ in $(seq "$reps"); do secs gzip -dc "$gz"; done | median)
+  g=$(for _ in $(seq "$reps"); do cpu_secs gzip -dc "$gz"; done | median)
   mb=$(echo "$(stat -c %s $k.tar) / 1000000" | bc -l)
   echo "$k: $(printf %.0f "$mb") MB tar, $(stat -c %s "$gz") bytes gzip"
   printf "  gzip -dc: %.3f s (%.0f MB/s of tar stream)\n" "$g" "$(echo "$mb / $g" | bc -l)"
-  printf "  %-8s %-9s %-10s %-9s %-8s %-11s %-9s\n" spacing "index s" "pass/gzip" "index MB" "% of gz" "random f/s" "jumps/f"
+  printf "  %-8s %-9s %-10s %-9s %-8s %-11s %-9s\n" spacing "index s" "gzip/pass" "index MB" "% of gz" "random f/s" "jumps/f"
   for sp in $spacings; do
     bytes=$(echo "$sp * 1048576 / 1" | bc)
     t=$(for _ in $(seq "$reps"); do
           "$tool" build "$gz" "$gz.$sp.bpidx" "$bytes" >build.out
-          kv seconds build.out
+          kv cpu_seconds build.out
         done | median)
     isz=$(kv index_bytes build.out)
     r=$(for _ in $(seq "$reps"); do
           "$tool" bench "$gz" "$gz.$sp.bpidx" $k.random >read.out
-          kv folders_per_s read.out
+          kv folders_per_cpu_s read.out
         done | median)
+    rate[$k,$sp]=$r
     printf "  %-8s %-9.3f %-10.2f %-9.2f %-8.2f %-11.0f %-9.2f\n" "$sp" "$t" \
       "$(echo "$g / $t" | bc -l)" "$(echo "$isz / 1000000" | bc -l)" \
       "$(echo "100 * $isz / $(stat -c %s "$gz")" | bc -l)" "$r" \
@@ -89,7 +91,7 @@ for k in s2 s1; do
   "$tool" build "$gz" "$gz.bpidx" >/dev/null
   for _ in $(seq "$reps"); do
     "$tool" bench "$gz" "$gz.bpidx" $k.archorder >seq.out
-    echo "$(kv seconds seq.out) $(kv inflated seq.out) $(kv reinflated seq.out)"
+    echo "$(kv cpu_seconds seq.out) $(kv inflated seq.out) $(kv reinflated seq.out)"
   done | sort -g | awk -v r="$reps" 'NR==int((r+1)/2)' >seq.med
   read -r s infl reinfl <seq.med
   printf "  archive order (default spacing): %.0f MB/s of tar stream, %s bytes inflated twice\n" \
@@ -97,11 +99,17 @@ for k in s2 s1; do
   # Plain tar against folders, random patch order.
   "$tool" build $k.tar $k.tar.bpidx >/dev/null
   top=$([[ $k == s2 ]] && echo BigEarthNet-v1.0 || echo BigEarthNet-S1-v1.0)
-  ft=$(for _ in $(seq "$reps"); do "$tool" bench-folder "synth/$top" $k.random | sed -n 's/^members_per_s=//p'; done | median)
-  tt=$(for _ in $(seq "$reps"); do "$tool" bench $k.tar $k.tar.bpidx $k.random >tar.out; kv members_per_s tar.out; done | median)
+  ft=$(for _ in $(seq "$reps"); do "$tool" bench-folder "synth/$top" $k.random | sed -n 's/^members_per_cpu_s=//p'; done | median)
+  tt=$(for _ in $(seq "$reps"); do "$tool" bench $k.tar $k.tar.bpidx $k.random >tar.out; kv members_per_cpu_s tar.out; done | median)
   nm=$(kv members tar.out) nr=$(kv reads tar.out)
   printf "  random order, members/s: folders %.0f, tar %.0f (%.2fx); tar reads %s for %s members\n" \
     "$ft" "$tt" "$(echo "$tt / $ft" | bc -l)" "$nr" "$nm"
   printf "  reader peak RSS (whole tool process): %s KB\n" "$(kv max_rss_kb tar.out)"
   echo
+done
+
+echo "random patch pairs per CPU second, reading only (S2 folder + S1 folder):"
+for sp in $spacings; do
+  printf "  spacing %-5s MiB: %.0f pairs/s\n" "$sp" \
+    "$(echo "1 / (1 / ${rate[s2,$sp]} + 1 / ${rate[s1,$sp]})" | bc -l)"
 done
