@@ -70,7 +70,7 @@ struct builder {
     size_t pflen, pnlen;
     int ptype, have_pend;
     uint64_t poff, psize;
-    uint64_t members, duplicates, too_long;
+    uint64_t added, members, duplicates, too_long;
 };
 
 static double now(void)
@@ -199,6 +199,7 @@ static int on_member(void *ctx, const struct bpx_tar_member *m)
         b->sort_errno = errno;
         return STOP_SORT;
     }
+    b->added++;
     return 0;
 }
 
@@ -756,6 +757,12 @@ int bpx_index_build(const char *archive, const char *index_path,
     }
     if (b->fatal[0]) {
         BP_ERROR("%s: cannot be used: %s", archive, b->fatal);
+        goto out;
+    }
+    if (!b->added && b->damaged && b->damage_off == 0) {
+        BP_ERROR("%s: holds no tar archive%s: %s", archive,
+                 b->kind == BP_ROOT_GZIP ? " inside its gzip data" : "",
+                 b->damage);
         goto out;
     }
     if (b->sort_errno) {

@@ -882,13 +882,19 @@ int bpx_idx_verify(struct bpx_idx *x, char *why, size_t whysz)
         return -1;
     unsigned char win[BPX_WINDOW + 1024];
     uint64_t prev = 0;
+    x->pts_span = UINT64_MAX; /* x->pts is used as the read buffer */
     for (uint64_t i = 0; i < x->h.npoints; i++) {
-        unsigned char rec[BPX_IDX_POINT_BYTES];
+        size_t k = (size_t)(i % BPX_IDX_SAMPLE_EVERY);
+        if (k == 0) {
+            uint64_t n = x->h.npoints - i;
+            n = n < BPX_IDX_SAMPLE_EVERY ? n : BPX_IDX_SAMPLE_EVERY;
+            if (read_exact(x->fd, x->pts, (size_t)n * BPX_IDX_POINT_BYTES,
+                           x->h.points_off + i * BPX_IDX_POINT_BYTES,
+                           "access points", why, whysz) != 0)
+                return -1;
+        }
+        const unsigned char *rec = x->pts + k * BPX_IDX_POINT_BYTES;
         struct bpx_point p;
-        if (read_exact(x->fd, rec, sizeof rec,
-                       x->h.points_off + i * BPX_IDX_POINT_BYTES,
-                       "access points", why, whysz) != 0)
-            return -1;
         if (bpx_point_decode(rec, &p) != 0 || (i && p.uoff < prev) ||
             (i % BPX_IDX_SAMPLE_EVERY == 0 &&
              x->sample[i / BPX_IDX_SAMPLE_EVERY] != p.uoff) ||

@@ -157,6 +157,11 @@ tar -C "$work/two/A" -cf "$work/flat.tar" f 2>/dev/null || tar -C "$work/two/A/x
 "$tool" build "$work/flat.tar" "$work/flat.bpidx" >/dev/null 2>"$work/e" && die "a top-level file indexed"
 grep -q "lies outside any folder" "$work/e" || die "top-level file: $(cat "$work/e")"
 ok "a top-level file refused"
+head -c 100000 /dev/urandom | gzip >"$work/notar.gz"
+"$tool" build "$work/notar.gz" "$work/notar.bpidx" >/dev/null 2>"$work/e" && die "a gzip of no tar indexed"
+grep -q "notar.gz: holds no tar archive inside its gzip data: tar header at byte 0" "$work/e" ||
+  die "no tar: $(cat "$work/e")"
+ok "a gzip file that holds no tar refused"
 
 # Probing by first bytes, never the name.
 probe_msg() { "$tool" probe "$1" || true; }
