@@ -16,7 +16,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 # clang + libFuzzer, valgrind, and a real SLURM (slurm-wlm, munge, PMIx)
 # for the job script tests; iproute2 for the multi-node tests.
-export BEN_PACKAGES_EXTRA="clang libclang-rt-14-dev valgrind strace slurm-wlm munge libpmix-dev shellcheck iproute2 ${BEN_PACKAGES_EXTRA:-}"
+export BEN_PACKAGES_EXTRA="clang libclang-rt-14-dev valgrind strace slurm-wlm munge libpmix-dev shellcheck iproute2 pigz tabix ${BEN_PACKAGES_EXTRA:-}"
 
 "$here/scripts/setup.sh" "$here/build-test" -DBENPREP_WERROR=ON -DBUILD_TESTING=ON
 echo "test: suite 1 of 2: gcc build"

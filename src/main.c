@@ -12,6 +12,7 @@
 #include <malloc.h>
 #endif
 
+#include "benprep/archive.h"
 #include "benprep/config.h"
 #include "benprep/log.h"
 #include "benprep/run.h"
@@ -83,6 +84,21 @@ static int verify_main(int argc, char **argv)
     return code;
 }
 
+/* "ben-prep index ARCHIVE...": build the archives' indexes on their own. */
+static int index_main(int argc, char **argv)
+{
+    int rank = 0;
+    if (start_mpi(&argc, &argv, &rank) != 0)
+        return 1;
+    int status = bp_index_main(argc - 1, argv + 1, MPI_COMM_WORLD);
+    int code = bp_status_exit_code(status);
+    if (status == BP_MPI)
+        MPI_Abort(MPI_COMM_WORLD, code);
+    fflush(stdout);
+    MPI_Finalize();
+    return code;
+}
+
 int main(int argc, char **argv)
 {
 #ifdef __GLIBC__
@@ -95,6 +111,8 @@ int main(int argc, char **argv)
     /* "ben-prep verify OUT ...": the verifier parses its own options. */
     if (argc > 1 && strcmp(argv[1], "verify") == 0)
         return verify_main(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "index") == 0)
+        return index_main(argc, argv);
 
     /* Every process parses the same command line; only rank 0 prints. */
     int printer = launcher_rank() == 0;
@@ -105,7 +123,9 @@ int main(int argc, char **argv)
     if (cli != BP_CLI_RUN) {
         if (cli == BP_CLI_EXIT && printer && asked_for_help(argc, argv))
             printf("\nTo check an output: ben-prep verify OUT [options] (see "
-                   "ben-prep verify --help)\n");
+                   "ben-prep verify --help)\nTo index tar or gzip archives "
+                   "ahead of a run: ben-prep index ARCHIVE... (see ben-prep "
+                   "index --help)\n");
         return cli == BP_CLI_USAGE ? 2 : 0;
     }
 

@@ -6,7 +6,7 @@
 # A crashing input belongs in the repository's corpus once it is fixed, so
 # that every build replays it (fuzz_replay_KIND).
 #
-#   run_fuzzer.sh FUZZER csv|labels|tiff SHARED_DATA [CORPUS]
+#   run_fuzzer.sh FUZZER csv|labels|tiff|tar|index SHARED_DATA [CORPUS]
 set -euo pipefail
 fuzzer=$1 kind=$2 shared=$3 corpus=${4:-}
 seconds=${FUZZ_SECONDS:-20}
