@@ -19,7 +19,7 @@
 #include "benprep/log.h"
 #include "benprep/status.h"
 #include "bytes.h"
-#include "crc32c.h"
+#include "common/crc32c.h"
 #include "fingerprint.h"
 #include "idxfile.h"
 #include "paths.h"

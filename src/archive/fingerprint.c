@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "bytes.h"
-#include "crc32c.h"
+#include "common/crc32c.h"
 
 int bpx_fingerprint_stat(int fd, struct bpx_fingerprint *fp)
 {

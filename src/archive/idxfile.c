@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "bytes.h"
-#include "crc32c.h"
+#include "common/crc32c.h"
 #include "tar.h"
 
 static int whyf(char *why, size_t whysz, const char *fmt, ...)

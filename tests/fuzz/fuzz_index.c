@@ -15,7 +15,7 @@
 
 #include "archive/bytes.h"
 #include "archive/idxfile.h"
-#include "crc32c.h"
+#include "common/crc32c.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
