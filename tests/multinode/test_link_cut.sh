@@ -23,7 +23,6 @@
 #   test_link_cut.sh srun     srun --mpi=pmix on the two-node SLURM (srun
 #                             ends the step KillWait + 2 s after the abort).
 #
-# Needs ben-prep --stall-limit (skipped, with the reason, without it).
 #   environment: see ../slurm/common.sh
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -36,8 +35,6 @@ source "$here/lib.sh"
 : "${FAILIO_PRELOAD:?}"
 [[ $mode == mpirun ]] || slurm_require
 mn_require
-"$BEN_PREP" --help 2>&1 | grep -q -- --stall-limit ||
-  slurm_skip "this ben-prep has no --stall-limit (ben-prep --help)"
 
 stall=10
 bound=$((stall + 35))
