@@ -341,11 +341,13 @@ fi
 # ---- two runs into one folder --------------------------------------------------
 # A run holds the folder's lock: a second run (plain, --resume or --force) is
 # refused with exit 2 and touches nothing, and the first one finishes golden.
+# The first run reads slowly (0.3 s per band file, about 25 s in all), so it
+# is still running when the three others start, even on a busy machine.
 out=$tmp/busy
 mkdir -p "$out"
 rc1=0
 "${mpirun[@]}" -np 2 -x "LD_PRELOAD=$FAILIO_PRELOAD" -x FAILIO_MATCH=.tif \
-  -x FAILIO_DELAY_US=100000 "$BEN_PREP" -r1 "$S1" -r2 "$S2" -o "$out" \
+  -x FAILIO_DELAY_US=300000 "$BEN_PREP" -r1 "$S1" -r2 "$S2" -o "$out" \
   -n "$csv" --records-per-shard 1 >"$tmp/first.out" 2>"$tmp/first.err" &
 first=$!
 for _ in $(seq 200); do
