@@ -450,11 +450,28 @@ static const char *stray_kind(const char *name)
     return "a shard file";
 }
 
-/* The files of OUT that look like ben-prep's (a name with ".tfrecord" in
- * it, or ".*.tmp") and are not in listed (sorted), sorted; NULL when out
- * of memory or none. Broader than the grammar of names.h on purpose: a
- * TFRecord file or a hidden temporary file beside the shards is a problem
- * whether or not the converter would have named it so. */
+/* Whether a file of OUT is one the manifest must list: a shard or index
+ * file (names.h), one of ben-prep's temporary files, or any file a reader
+ * globbing for shards would take for one (a name ending in ".tfrecord",
+ * ".tfrecord.gz" or ".tfrecord.zlib"). Other files, such as a user's
+ * "notes.tfrecord.bak", are left alone, as --force leaves them. */
+static int listable(const char *name)
+{
+    static const char *const ends[] = {".tfrecord", ".tfrecord.gz",
+                                       ".tfrecord.zlib"};
+    size_t n = strlen(name);
+    if (bp_is_shard_name(name) || bp_is_own_tmp(name))
+        return 1;
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+        size_t k = strlen(ends[i]);
+        if (n > k && strcmp(name + n - k, ends[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The files of OUT that must be listed but are not in listed (sorted),
+ * sorted; NULL when out of memory or none. */
 static char **stray_files(DIR *d, const char *out, char **listed, size_t n,
                           size_t *nstray)
 {
@@ -464,14 +481,11 @@ static char **stray_files(DIR *d, const char *out, char **listed, size_t n,
     *nstray = 0;
     while ((ent = readdir(d))) {
         const char *name = ent->d_name;
-        size_t len = strlen(name);
-        int ours = strstr(name, ".tfrecord") != NULL ||
-                   (name[0] == '.' && len > 4 &&
-                    strcmp(name + len - 4, ".tmp") == 0);
         if (strcmp(name, BP_JOURNAL_NAME) == 0)
             BP_WARN("%s/%s: a conversion into this folder is running or was "
                     "interrupted", out, BP_JOURNAL_NAME);
-        if (!ours || bsearch(&name, listed, n, sizeof *listed, compare_names))
+        if (!listable(name) ||
+            bsearch(&name, listed, n, sizeof *listed, compare_names))
             continue;
         if (*nstray == cap) {
             cap = cap ? 2 * cap : 16;

@@ -7,7 +7,7 @@
 #   CASE: clean deep_sample deep_synth deep_s2 flipped truncated deleted
 #         extra count inputs failures index index_listed schema zlib gzip
 #         usage many placement placement_excluded placement_failures
-#         split_files canonical stats stop boundary valgrind
+#         split_files canonical stats stop boundary valgrind valgrind_rows
 #   environment: BEN_PREP, BEN_SYNTH, SHARED, MPIRUN, ZPIPE and MUTATE (the
 #                helpers in tests/verify/); VERIFY_BOUNDARY for the boundary
 #                case, VALGRIND_SUPP for the valgrind case
@@ -305,11 +305,13 @@ deleted)
 extra)
   convert_sample "$tmp/out"
   cp "$tmp/out/$shard0" "$tmp/out/extra.tfrecord"
-  touch "$tmp/out/.manifest.json.tmp" "$tmp/out/README"
+  touch "$tmp/out/.manifest.json.tmp" "$tmp/out/README" "$tmp/out/notes.tfrecord.bak"
   verify 1 "$np" "$tmp/out"
   expect "extra.tfrecord: a shard file, not listed in the manifest"
   expect ".manifest.json.tmp: a temporary file, not listed in the manifest"
   ! grep -q README "$tmp/e" || fail "README reported as a problem"
+  # A user's file that no reader takes for a shard (--force keeps it too).
+  ! grep -q notes.tfrecord.bak "$tmp/e" || fail "notes.tfrecord.bak reported as a problem"
   expect_summary "verify: FAILED: 2 problems"
   ;;
 
@@ -766,6 +768,7 @@ stop)
     kill -"$sig" $pids
     while kill -0 "$bg" 2>/dev/null; do
       if (($(date +%s%N) - t0 > limit * 1000000000)); then
+        # shellcheck disable=SC2046 # the PIDs
         kill -KILL $(ranks) "$bg" 2>/dev/null || true
         fail "$n rank(s), SIG$sig to $target: still running after ${limit}s"
       fi
@@ -825,8 +828,12 @@ valgrind)
     >"$tmp/o" 2>"$tmp/e" || rc=$?
   [[ $rc -eq 1 ]] || { cat "$tmp/e" >&2; fail "bad index under memcheck: exit $rc, expected 1"; }
   expect "$g: index $g.idx line 3"
+  ;;
+
+valgrind_rows)
+  # shellcheck source-path=SCRIPTDIR source=../valgrind/memcheck.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/../valgrind/memcheck.sh" # sets vg
   # Records out of place after an exclusion list; then the list gone.
-  rm -r "$tmp/out"
   csv=$SHARED/golden/example_mm.csv
   printf '%s\r\n' "$(csv_row "$csv" 2 | cut -d, -f1)" >"$tmp/leave-out.csv"
   "${mpirun[@]}" -np 2 "$BEN_PREP" -r1 "$s1" -r2 "$s2" -o "$tmp/out" \
