@@ -71,17 +71,30 @@ static int start_mpi(int *argc, char ***argv, int *rank)
     return 0;
 }
 
+/* "ben-prep verify OUT ...": the verifier parses its own options, before
+ * MPI starts, like the converter's; only rank 0 prints. */
 static int verify_main(int argc, char **argv)
 {
-    int rank = 0;
+    int printer = launcher_rank() == 0;
+    struct bp_verify_options opt;
+    enum bp_verify_parse_result parsed =
+        bp_verify_parse(argc - 1, argv + 1, &opt, printer ? stdout : NULL,
+                        printer ? stderr : NULL);
+    if (parsed != BP_VERIFY_RUN)
+        return bp_status_exit_code(parsed == BP_VERIFY_USAGE ? BP_USAGE
+                                                             : BP_OK);
+    int rank = 0, must_abort = 0;
     if (start_mpi(&argc, &argv, &rank) != 0)
         return 1;
-    int code = bp_verify_main(argc - 1, argv + 1, MPI_COMM_WORLD);
-    if (code < 0)
-        MPI_Abort(MPI_COMM_WORLD, 1);
+    int level = BP_LOG_INFO + opt.verbosity;
+    bp_log_setup(rank, level < BP_LOG_ERROR ? BP_LOG_ERROR : level);
+    int status = bp_verify_run(&opt, MPI_COMM_WORLD, &must_abort);
+    int exit_code = bp_status_exit_code(status);
     fflush(stdout);
+    if (must_abort)
+        MPI_Abort(MPI_COMM_WORLD, exit_code);
     MPI_Finalize();
-    return code;
+    return exit_code;
 }
 
 /* "ben-prep index ARCHIVE...": build the archives' indexes on their own. */

@@ -20,6 +20,7 @@
     X(OUTPUT, 1, "cannot write output")                                       \
     X(INPUT, 1, "bad input patch")                                            \
     X(CSV, 1, "bad split file or exclusion list")                                         \
+    X(INVALID, 1, "the output does not verify")                               \
     X(USAGE, 2, "usage error")
 
 enum bp_status {

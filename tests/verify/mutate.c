@@ -1,7 +1,8 @@
 /*
  * mutate: make a TFRecord file whose records are well framed (both CRCs
- * right) but one of which breaks the record schema, for the verify tests.
- * Independent of ben-prep: its own protobuf walking and CRC-32C.
+ * right) but one of which breaks the record schema, or whose records are
+ * out of place, for the verify tests. Its own protobuf walking, independent
+ * of the converter's encoder; CRC-32C from the common module.
  *
  *   mutate IN OUT RECORD ACTION [ARG...]
  *
@@ -12,6 +13,12 @@
  *   retype KEY TYPE       make KEY's list a bytes (1), float (2) or int64 (3)
  *                         list, keeping its payload
  *   multi-hot CLASS VALUE set BigEarthNet-19_labels_multi_hot[CLASS]
+ *   overlong KEY          write the first value of KEY's packed int64 list
+ *                         as a varint one byte longer than it needs
+ * or moves whole records, each left intact (a converter writing records in
+ * the wrong place):
+ *   copy-record OTHER     replace record RECORD by a copy of record OTHER
+ *   swap-records OTHER    swap records RECORD and OTHER
  * Exit status 0, or 1 with a message.
  */
 #include <stdint.h>
@@ -19,7 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crc32c.h"
+
 #define MAX_ENTRIES 64
+#define MAX_RECORDS 100000
 
 struct buf {
     uint8_t *p;
@@ -37,21 +47,9 @@ static void die(const char *msg)
     exit(1);
 }
 
-static uint32_t crc32c(const uint8_t *p, size_t n)
-{
-    uint32_t crc = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1u)));
-    }
-    return crc ^ 0xffffffffu;
-}
-
 static uint32_t masked(const uint8_t *p, size_t n)
 {
-    uint32_t c = crc32c(p, n);
-    return ((c >> 15) | (c << 17)) + 0xa282ead8u;
+    return bp_crc32c_mask(bp_crc32c(p, n));
 }
 
 static uint64_t varint(const uint8_t **p, const uint8_t *end)
@@ -190,6 +188,26 @@ static void mutate(struct entry *e, size_t *n, char **arg, int nargs)
                 keep--;
         }
         set_list(x, t, packed.p, keep);
+    } else if (strcmp(action, "overlong") == 0 && nargs == 2) {
+        struct entry *x = find(e, *n, arg[1]);
+        uint32_t t = only_field(x->value, &list);
+        only_field(list, &packed);
+        if (t != 3 || packed.len == 0)
+            die("overlong needs a non-empty int64 list");
+        /* The first varint's last byte gains a continuation bit and a zero
+         * byte follows: the same value, one byte longer. */
+        size_t first = 0;
+        while (packed.p[first] & 0x80)
+            first++;
+        uint8_t *v = malloc(packed.len + 1);
+        if (!v)
+            die("out of memory");
+        memcpy(v, packed.p, first + 1);
+        v[first] |= 0x80;
+        v[first + 1] = 0;
+        memcpy(v + first + 2, packed.p + first + 1, packed.len - first - 1);
+        set_list(x, 3, v, packed.len + 1);
+        free(v);
     } else if (strcmp(action, "multi-hot") == 0 && nargs == 3) {
         struct entry *x = find(e, *n, "BigEarthNet-19_labels_multi_hot");
         only_field(x->value, &list);
@@ -222,6 +240,59 @@ static void write_record(FILE *out, const uint8_t *data, size_t len)
         die("write error");
 }
 
+/* Rewrite record rec[k] (len[k] bytes) by the action in arg. */
+static void rewrite(uint8_t **rec, uint64_t *len, long k, char **arg,
+                    int nargs)
+{
+    struct entry e[MAX_ENTRIES];
+    memset(e, 0, sizeof e);
+    size_t n = parse_entries(rec[k], len[k], e);
+    mutate(e, &n, arg, nargs);
+    struct buf features = {0}, example = {0};
+    for (size_t i = 0; i < n; i++) {
+        struct buf entry = {0};
+        put_field(&entry, 1, (const uint8_t *)e[i].key, strlen(e[i].key));
+        put_field(&entry, 2, e[i].value.p, e[i].value.len);
+        put_field(&features, 1, entry.p, entry.len);
+        free(entry.p);
+        free(e[i].value.p);
+    }
+    put_field(&example, 1, features.p, features.len);
+    free(features.p);
+    free(rec[k]);
+    rec[k] = example.p;
+    len[k] = example.len;
+}
+
+/* Move whole records: copy-record or swap-records. Returns 0, or -1 when
+ * action is neither. */
+static int move(uint8_t **rec, uint64_t *len, long count, long k,
+                char **arg, int nargs)
+{
+    int copy = strcmp(arg[0], "copy-record") == 0;
+    if ((!copy && strcmp(arg[0], "swap-records") != 0) || nargs != 2)
+        return -1;
+    long other = num(arg[1]);
+    if (other >= count)
+        die("OTHER is past the last record");
+    if (copy) {
+        free(rec[k]);
+        rec[k] = malloc(len[other] ? len[other] : 1);
+        if (!rec[k])
+            die("out of memory");
+        memcpy(rec[k], rec[other], len[other]);
+        len[k] = len[other];
+    } else {
+        uint8_t *p = rec[k];
+        uint64_t l = len[k];
+        rec[k] = rec[other];
+        len[k] = len[other];
+        rec[other] = p;
+        len[other] = l;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 5)
@@ -229,40 +300,31 @@ int main(int argc, char **argv)
     FILE *in = fopen(argv[1], "rb"), *out = fopen(argv[2], "wb");
     if (!in || !out)
         die("cannot open IN or OUT");
-    long target = num(argv[3]);
+    long target = num(argv[3]), count = 0;
+    static uint8_t *rec[MAX_RECORDS];
+    static uint64_t len[MAX_RECORDS];
     uint8_t head[12];
-    for (long k = 0; fread(head, 1, 12, in) == 12; k++) {
-        uint64_t len = 0;
+    while (fread(head, 1, 12, in) == 12) {
+        if (count == MAX_RECORDS)
+            die("too many records");
+        len[count] = 0;
         for (int i = 0; i < 8; i++)
-            len |= (uint64_t)head[i] << (8 * i);
-        uint8_t *rec = malloc(len + 4);
-        if (!rec || fread(rec, 1, len + 4, in) != len + 4)
+            len[count] |= (uint64_t)head[i] << (8 * i);
+        rec[count] = malloc(len[count] + 4);
+        if (!rec[count] ||
+            fread(rec[count], 1, len[count] + 4, in) != len[count] + 4)
             die("truncated input");
-        if (k != target) {
-            write_record(out, rec, len);
-            free(rec);
-            continue;
-        }
-        struct entry e[MAX_ENTRIES];
-        memset(e, 0, sizeof e);
-        size_t n = parse_entries(rec, len, e);
-        mutate(e, &n, argv + 4, argc - 4);
-        struct buf features = {0}, example = {0};
-        for (size_t i = 0; i < n; i++) {
-            struct buf entry = {0};
-            put_field(&entry, 1, (const uint8_t *)e[i].key, strlen(e[i].key));
-            put_field(&entry, 2, e[i].value.p, e[i].value.len);
-            put_field(&features, 1, entry.p, entry.len);
-            free(entry.p);
-            free(e[i].value.p);
-        }
-        put_field(&example, 1, features.p, features.len);
-        write_record(out, example.p, example.len);
-        free(features.p);
-        free(example.p);
-        free(rec);
+        count++;
     }
     fclose(in);
+    if (target >= count)
+        die("RECORD is past the last record");
+    if (move(rec, len, count, target, argv + 4, argc - 4) != 0)
+        rewrite(rec, len, target, argv + 4, argc - 4);
+    for (long k = 0; k < count; k++) {
+        write_record(out, rec[k], len[k]);
+        free(rec[k]);
+    }
     if (fclose(out) != 0)
         die("write error");
     return 0;

@@ -6,9 +6,11 @@
 #   test_verify.sh CASE NP
 #   CASE: clean deep_sample deep_synth deep_s2 flipped truncated deleted
 #         extra count inputs failures index index_listed schema zlib gzip
-#         usage many valgrind
+#         usage many placement placement_excluded placement_failures
+#         split_files canonical stats stop boundary valgrind valgrind_rows
 #   environment: BEN_PREP, BEN_SYNTH, SHARED, MPIRUN, ZPIPE and MUTATE (the
-#                helpers in tests/verify/); VALGRIND_SUPP for the valgrind case
+#                helpers in tests/verify/); VERIFY_BOUNDARY for the boundary
+#                case, VALGRIND_SUPP for the valgrind case
 set -euo pipefail
 case_name=$1 np=$2
 : "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${SHARED:?}" "${MPIRUN:?}" "${ZPIPE:?}" "${MUTATE:?}"
@@ -92,6 +94,35 @@ drop_object() {
   rm "$1.new"
 }
 
+# Make the manifest of OUT agree with its shards as they are now (one
+# split): each shard's bytes and CRC-32C, the split's and the totals' bytes;
+# as a converter that wrote wrong records would have written it.
+fix_manifest() {
+  local m=$1/manifest.json f total=0 old
+  old=$(grep -m1 -A2 '"example_mm": {' "$m" | sed -n 's/.*"bytes": \([0-9]*\).*/\1/p')
+  for f in "$1"/*.tfrecord; do
+    total=$((total + $(stat -c %s "$f")))
+  done
+  sed -i "s/\"bytes\": $old,/\"bytes\": $total,/" "$m"
+  for f in "$1"/*.tfrecord; do
+    set_shard "$m" "${f##*/}" bytes "$(stat -c %s "$f")"
+    set_shard "$m" "${f##*/}" crc32c "\"$("$ZPIPE" crc32c "$f")\""
+  done
+}
+
+# Row N (from 1) of a split file as "S2name,S1name".
+csv_row() { tr -d '\r' <"$1" | sed -n "${2}p"; }
+
+# The message of a record out of place: SHARD, record K at byte OFFSET,
+# found at line FOUND of the split file CSV, expected at line WANT.
+#   misplaced SHARD K OFFSET CSV FOUND WANT
+misplaced() {
+  local found want
+  found=$(csv_row "$4" "$5")
+  want=$(csv_row "$4" "$6")
+  echo "$1: record $2 at byte $3: patch_name_s2 \"${found%%,*}\" and patch_name_s1 \"${found#*,}\", but its row of the split file is \"$want\" ($4 line $6): the record is out of place"
+}
+
 # The golden records as one shard in $tmp/out with the golden DALI index
 # beside it, and a hand-written manifest listing both (write_manifest
 # rewrites it after the files change).
@@ -107,7 +138,10 @@ write_manifest() {
   cat >"$tmp/out/manifest.json" <<EOF
 {
   "options": {"records_per_shard": 976, "index": $index},
-  "inputs": {"splits": [{"split": "golden", "rows": 6, "excluded": 0}],
+  "inputs": {"splits": [{"split": "golden", "rows": 6, "excluded": 0,
+                         "path": "$SHARED/golden/example_mm.csv",
+                         "bytes": $(stat -c %s "$SHARED/golden/example_mm.csv"),
+                         "crc32c": "$("$ZPIPE" crc32c "$SHARED/golden/example_mm.csv")"}],
              "exclude": []},
   "record": {"name": "bigearthnet-mm-19", "compression": "none"},
   "splits": {
@@ -271,11 +305,13 @@ deleted)
 extra)
   convert_sample "$tmp/out"
   cp "$tmp/out/$shard0" "$tmp/out/extra.tfrecord"
-  touch "$tmp/out/.manifest.json.tmp" "$tmp/out/README"
+  touch "$tmp/out/.manifest.json.tmp" "$tmp/out/README" "$tmp/out/notes.tfrecord.bak"
   verify 1 "$np" "$tmp/out"
   expect "extra.tfrecord: a shard file, not listed in the manifest"
   expect ".manifest.json.tmp: a temporary file, not listed in the manifest"
   ! grep -q README "$tmp/e" || fail "README reported as a problem"
+  # A user's file that no reader takes for a shard (--force keeps it too).
+  ! grep -q notes.tfrecord.bak "$tmp/e" || fail "notes.tfrecord.bak reported as a problem"
   expect_summary "verify: FAILED: 2 problems"
   ;;
 
@@ -530,6 +566,15 @@ usage)
   grep -q "^  --deep S2_ROOT  " "$tmp/o" || fail "verify --help does not document --deep S2_ROOT"
   "${mpirun[@]}" -np "$np" "$BEN_PREP" --help >"$tmp/o"
   grep -q "ben-prep verify OUT" "$tmp/o" || fail "ben-prep --help does not mention verify"
+  # --help and usage errors answer before MPI starts: also where MPI cannot
+  # start (Open MPI with no such messaging layer).
+  OMPI_MCA_pml=none-such "$BEN_PREP" verify --help >"$tmp/o" 2>"$tmp/e" ||
+    fail "verify --help needs MPI: $(cat "$tmp/e")"
+  grep -q "^Usage: .*ben-prep verify OUT" "$tmp/o" || fail "verify --help without MPI: $(cat "$tmp/o")"
+  rc=0
+  OMPI_MCA_pml=none-such "$BEN_PREP" verify "$tmp" --bogus >"$tmp/o" 2>"$tmp/e" || rc=$?
+  [[ $rc -eq 2 ]] || fail "verify --bogus without MPI: exit $rc, expected 2"
+  expect "ben-prep verify: unknown option '--bogus'"
   ;;
 
 many)
@@ -543,6 +588,218 @@ many)
   # The shard problems come first, then the stray files in name order.
   [[ $(grep ": error: " "$tmp/e" | sed -n 3p) == *": error: stray-01.tfrecord: "* ]] ||
     { cat "$tmp/e" >&2; fail "problems not in order"; }
+  ;;
+
+placement)
+  # A converter bug, made consistent: two records of shard 0 swapped, a
+  # record of shard 1 copied over the other one, every size and CRC-32C in
+  # the manifest made to match. Each record must be its split file's row.
+  csv=$SHARED/golden/example_mm.csv
+  convert_sample "$tmp/out"
+  "$MUTATE" "$tmp/out/$shard0" "$tmp/m" 0 swap-records 1 && mv "$tmp/m" "$tmp/out/$shard0"
+  "$MUTATE" "$tmp/out/$shard1" "$tmp/m" 1 copy-record 0 && mv "$tmp/m" "$tmp/out/$shard1"
+  fix_manifest "$tmp/out"
+  o0=$(record_offset "$tmp/out/$shard0" 1)
+  o1=$(record_offset "$tmp/out/$shard1" 1)
+  for deep in "" "--deep $s1 $s2"; do
+    # shellcheck disable=SC2086 # deep: no or two folders
+    verify 1 "$np" "$tmp/out" $deep
+    expect "$(misplaced "$shard0" 0 0 "$csv" 2 1)"
+    expect "$(misplaced "$shard0" 1 "$o0" "$csv" 1 2)"
+    expect "$(misplaced "$shard1" 1 "$o1" "$csv" 3 4)"
+    expect_summary "verify: FAILED: 3 problems"
+  done
+  # A shard holding a record of another shard's rows, renamed to match.
+  convert_sample "$tmp/out2"
+  "$MUTATE" "$tmp/out2/$shard2" "$tmp/m" 0 copy-record 1 && mv "$tmp/m" "$tmp/out2/$shard2"
+  cp "$tmp/out2/$shard2" "$tmp/out2/$shard1"
+  fix_manifest "$tmp/out2"
+  verify 1 "$np" "$tmp/out2"
+  expect "$(misplaced "$shard1" 0 0 "$csv" 6 3)"
+  expect "$(misplaced "$shard1" 1 "$(record_offset "$tmp/out2/$shard1" 1)" "$csv" 6 4)"
+  expect "$(misplaced "$shard2" 0 0 "$csv" 6 5)"
+  ;;
+
+placement_excluded)
+  # Row 2 left out by an exclusion list: the rows shift, shard 0 holds rows
+  # 1 and 3, shard 1 rows 4 and 5, shard 2 row 6.
+  csv=$SHARED/golden/example_mm.csv
+  printf '%s\r\n' "$(csv_row "$csv" 2 | cut -d, -f1)" >"$tmp/leave-out.csv"
+  "${mpirun[@]}" -np 2 "$BEN_PREP" -r1 "$s1" -r2 "$s2" -o "$tmp/out" \
+    -n "$csv" --records-per-shard 2 -q --exclude "$tmp/leave-out.csv"
+  verify 0 "$np" "$tmp/out" --deep "$s1" "$s2"
+  expect_summary "verify: OK: 5 records in 3 shards of 1 split, every pixel and label equal to the sources"
+  "$MUTATE" "$tmp/out/$shard1" "$tmp/m" 0 swap-records 1 && mv "$tmp/m" "$tmp/out/$shard1"
+  fix_manifest "$tmp/out"
+  for deep in "" "--deep $s1 $s2"; do
+    # shellcheck disable=SC2086 # deep: no or two folders
+    verify 1 "$np" "$tmp/out" $deep
+    expect "$(misplaced "$shard1" 0 0 "$csv" 5 4)"
+    expect "$(misplaced "$shard1" 1 "$(record_offset "$tmp/out/$shard1" 1)" "$csv" 4 5)"
+    expect_summary "verify: FAILED: 2 problems"
+  done
+  # The exclusion list changed after the run: not the list the run read.
+  printf 'S2A_OTHER\r\n' >>"$tmp/leave-out.csv"
+  verify 1 "$np" "$tmp/out"
+  expect "inputs.exclude[0]: its exclusion list $tmp/leave-out.csv has"
+  expect "not the file the run read; the records' names are not checked"
+  ;;
+
+placement_failures)
+  # Row 2 fails (--max-failures): shard 0 holds rows 1 and 3; then row 3's
+  # record copied over row 1's.
+  csv=$SHARED/golden/example_mm.csv
+  cp -r "$sample" "$tmp/src"
+  p=$(csv_row "$csv" 2 | cut -d, -f1)
+  rm "$tmp/src/BigEarthNet-v1.0/$p/${p}_B01.tif"
+  rc=0
+  "${mpirun[@]}" -np 2 "$BEN_PREP" -r1 "$tmp/src/BigEarthNet-S1-v1.0" \
+    -r2 "$tmp/src/BigEarthNet-v1.0" -o "$tmp/out" -n "$csv" \
+    --records-per-shard 3 -q --max-failures 1 2>/dev/null || rc=$?
+  [[ $rc -eq 3 ]] || fail "conversion with a failure: exit $rc, expected 3"
+  deep=(--deep "$tmp/src/BigEarthNet-S1-v1.0" "$tmp/src/BigEarthNet-v1.0")
+  sh0=example_mm-00000-of-00002.tfrecord
+  verify 0 "$np" "$tmp/out" "${deep[@]}"
+  expect_summary "verify: OK: 5 records in 2 shards of 1 split, every pixel and label equal to the sources"
+  "$MUTATE" "$tmp/out/$sh0" "$tmp/m" 0 copy-record 1 && mv "$tmp/m" "$tmp/out/$sh0"
+  fix_manifest "$tmp/out"
+  verify 1 "$np" "$tmp/out"
+  expect "$(misplaced "$sh0" 0 0 "$csv" 3 1)"
+  expect_summary "verify: FAILED: 1 problem"
+  verify 1 "$np" "$tmp/out" "${deep[@]}"
+  expect "$(misplaced "$sh0" 0 0 "$csv" 3 1)"
+  expect_summary "verify: FAILED: 1 problem"
+  # A failure entry that names another patch than its line's.
+  cp -r "$tmp/out" "$tmp/out2"
+  sed -i "s/\"s2\": \"$p\"/\"s2\": \"S2A_OTHER\"/" "$tmp/out2/manifest.json"
+  verify 1 "$np" "$tmp/out2"
+  expect "failures[0]: $csv line 2 is \"$(csv_row "$csv" 2)\", but the failure names \"S2A_OTHER,"
+  ;;
+
+split_files)
+  # The split file is read where the manifest says the run read it; it must
+  # be the same file.
+  cp "$SHARED/golden/example_mm.csv" "$tmp/example_mm.csv"
+  (cd "$tmp" && "${mpirun[@]}" -np 2 "$BEN_PREP" -r1 "$s1" -r2 "$s2" -o out \
+    -n example_mm.csv --records-per-shard 2 -q)
+  (cd "$tmp" && verify 0 "$np" out)
+  expect_summary "verify: OK: 6 records in 3 shards of 1 split"
+  # A relative path from another folder.
+  verify 1 "$np" "$tmp/out"
+  expect "split example_mm: cannot read its split file example_mm.csv: No such file or directory (a relative path is taken from the current folder); the records' names are not checked"
+  expect_summary "verify: FAILED: 1 problem"
+  # Changed since the run.
+  printf 'S2A_X,S1A_X\r\n' >>"$tmp/example_mm.csv"
+  (cd "$tmp" && verify 1 "$np" out)
+  expect "split example_mm: its split file example_mm.csv has $(stat -c %s "$tmp/example_mm.csv") bytes and CRC-32C"
+  expect "not the file the run read; the records' names are not checked"
+  ;;
+
+canonical)
+  # Records the converter must write in protobuf's deterministic encoding.
+  make_index_output
+  rm "$tmp/out/$g.idx"
+  f=$tmp/out/$g
+  "$MUTATE" "$f" "$tmp/m" 1 overlong B02 && mv "$tmp/m" "$f"
+  "$MUTATE" "$f" "$tmp/m" 4 overlong BigEarthNet-19_labels_multi_hot && mv "$tmp/m" "$f"
+  size=$(stat -c %s "$f")
+  write_manifest
+  verify 1 "$np" "$tmp/out"
+  expect "$g: record 1 at byte $(record_offset "$f" 1): not protobuf's deterministic encoding: a varint longer than it needs at byte"
+  expect "$g: record 4 at byte $(record_offset "$f" 4): not protobuf's deterministic encoding: a varint longer than it needs at byte"
+  expect_summary "verify: FAILED: 2 problems"
+  ;;
+
+stats)
+  # Each split's statistics against its records.
+  convert_sample "$tmp/out"
+  cp -r "$tmp/out" "$tmp/out2"
+  sed -i '0,/"mean": /s/"mean": \([-0-9.e]*\)/"mean": 1\1/' "$tmp/out/manifest.json"
+  verify 1 "$np" "$tmp/out"
+  expect "split example_mm: statistics.bands.B01.mean is 1"
+  expect_summary "verify: FAILED: 1 problem"
+  sed -i 's/"Pastures": \([0-9]*\)/"Pastures": 9\1/' "$tmp/out2/manifest.json"
+  sed -i '0,/"max": /s/"max": \([0-9.e]*\)/"max": 1\1/' "$tmp/out2/manifest.json"
+  verify 1 "$np" "$tmp/out2"
+  expect "split example_mm: statistics.labels \"Pastures\" is 9"
+  expect "split example_mm: statistics.bands.B01.max is 1"
+  expect_summary "verify: FAILED: 2 problems"
+  ;;
+
+stop)
+  # SIGTERM, SIGINT or SIGUSR1 end a verify within seconds with status 4,
+  # also while a rank waits on a peer that never comes. A source band that
+  # is a FIFO without a writer holds the rank that reads it in open(2).
+  convert_sample "$tmp/out"
+  cp -r "$sample" "$tmp/src"
+  p=$(csv_row "$SHARED/golden/example_mm.csv" 3 | cut -d, -f1)
+  rm "$tmp/src/BigEarthNet-v1.0/$p/${p}_B01.tif"
+  mkfifo "$tmp/src/BigEarthNet-v1.0/$p/${p}_B01.tif"
+  deep=(--deep "$tmp/src/BigEarthNet-S1-v1.0" "$tmp/src/BigEarthNet-v1.0")
+  export VERIFY_TEST_TAG=$tmp
+  # PIDs of this test's ben-prep ranks (rank $1 only, when given).
+  ranks() {
+    local p env
+    for p in $(pgrep -x ben-prep); do
+      env=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null) || continue
+      grep -qxF "VERIFY_TEST_TAG=$tmp" <<<"$env" || continue
+      [[ -z ${1:-} ]] || grep -qx "OMPI_COMM_WORLD_RANK=$1" <<<"$env" || continue
+      echo "$p"
+    done 2>/dev/null
+  }
+  # Start verify on RANKS in the background, wait until the rank reading
+  # the FIFO is in open(2); then SIGNAL goes to the ranks TARGET picks
+  # (all, 0), SIGSTOP to rank 1 first with STOP1; exit status 4 within
+  # LIMIT seconds.   stop_run RANKS SIGNAL TARGET STOP1 LIMIT
+  stop_run() {
+    local n=$1 sig=$2 target=$3 stop1=$4 limit=$5 bg rc=0 t0 i pids
+    "${mpirun[@]}" -np "$n" "$BEN_PREP" verify "$tmp/out" "${deep[@]}" >"$tmp/o" 2>"$tmp/e" &
+    bg=$!
+    for ((i = 0; i < 300; i++)); do
+      grep -qsE "fifo|partner" <(for q in $(ranks); do cat "/proc/$q/wchan"; echo; done) && break
+      sleep 0.1
+    done
+    ((i < 300)) || fail "no rank waits on the FIFO"
+    sleep 1 # the other ranks reach their wait
+    [[ $stop1 == yes ]] && kill -STOP "$(ranks 1)"
+    if [[ $target == all ]]; then pids=$(ranks); else pids=$(ranks 0); fi
+    t0=$(date +%s%N)
+    # shellcheck disable=SC2086 # the PIDs
+    kill -"$sig" $pids
+    while kill -0 "$bg" 2>/dev/null; do
+      if (($(date +%s%N) - t0 > limit * 1000000000)); then
+        # shellcheck disable=SC2046 # the PIDs
+        kill -KILL $(ranks) "$bg" 2>/dev/null || true
+        fail "$n rank(s), SIG$sig to $target: still running after ${limit}s"
+      fi
+      sleep 0.1
+    done
+    wait "$bg" || rc=$?
+    [[ $rc -eq 4 ]] || { cat "$tmp/o" "$tmp/e" >&2; fail "$n rank(s), SIG$sig to $target: exit $rc, expected 4"; }
+    echo "SIG$sig to $target of $n rank(s): exit 4 after $((($(date +%s%N) - t0) / 1000000)) ms"
+  }
+  if [[ $np -eq 1 ]]; then
+    stop_run 1 USR1 all no 10
+    expect_summary "verify: INTERRUPTED: not every shard was checked (1 problem found)"
+    stop_run 1 INT all no 10
+  else
+    stop_run "$np" TERM all no 10
+    expect_summary "verify: INTERRUPTED: not every shard was checked (1 problem found)"
+    expect "interrupted by a signal: "
+    # Rank 1 lost (stopped): rank 0 gives up on it after a few seconds.
+    stop_run "$np" TERM 0 yes 15
+    expect "verify: interrupted by a signal, and another rank did not come within 3 s: giving up on it"
+  fi
+  ;;
+
+boundary)
+  # The verifier linked without the converter is the same verifier.
+  : "${VERIFY_BOUNDARY:?}"
+  convert_sample "$tmp/out"
+  rc=0
+  "${mpirun[@]}" -np "$np" "$VERIFY_BOUNDARY" verify "$tmp/out" --deep "$s1" "$s2" >"$tmp/o" 2>"$tmp/e" || rc=$?
+  [[ $rc -eq 0 ]] || { cat "$tmp/o" "$tmp/e" >&2; fail "verify-boundary: exit $rc"; }
+  expect_summary "verify: OK: 6 records in 3 shards of 1 split, every pixel and label equal to the sources"
   ;;
 
 valgrind)
@@ -571,6 +828,29 @@ valgrind)
     >"$tmp/o" 2>"$tmp/e" || rc=$?
   [[ $rc -eq 1 ]] || { cat "$tmp/e" >&2; fail "bad index under memcheck: exit $rc, expected 1"; }
   expect "$g: index $g.idx line 3"
+  ;;
+
+valgrind_rows)
+  # shellcheck source-path=SCRIPTDIR source=../valgrind/memcheck.sh
+  source "$(dirname "${BASH_SOURCE[0]}")/../valgrind/memcheck.sh" # sets vg
+  # Records out of place after an exclusion list; then the list gone.
+  csv=$SHARED/golden/example_mm.csv
+  printf '%s\r\n' "$(csv_row "$csv" 2 | cut -d, -f1)" >"$tmp/leave-out.csv"
+  "${mpirun[@]}" -np 2 "$BEN_PREP" -r1 "$s1" -r2 "$s2" -o "$tmp/out" \
+    -n "$csv" --records-per-shard 2 -q --exclude "$tmp/leave-out.csv"
+  "$MUTATE" "$tmp/out/$shard1" "$tmp/m" 0 swap-records 1 && mv "$tmp/m" "$tmp/out/$shard1"
+  fix_manifest "$tmp/out"
+  rc=0
+  "${mpirun[@]}" -np "$np" "${vg[@]}" "$BEN_PREP" verify "$tmp/out" \
+    >"$tmp/o" 2>"$tmp/e" || rc=$?
+  [[ $rc -eq 1 ]] || { cat "$tmp/e" >&2; fail "records out of place under memcheck: exit $rc, expected 1"; }
+  expect "$(misplaced "$shard1" 0 0 "$csv" 5 4)"
+  rm "$tmp/leave-out.csv"
+  rc=0
+  "${mpirun[@]}" -np "$np" "${vg[@]}" "$BEN_PREP" verify "$tmp/out" \
+    >"$tmp/o" 2>"$tmp/e" || rc=$?
+  [[ $rc -eq 1 ]] || { cat "$tmp/e" >&2; fail "no exclusion list under memcheck: exit $rc, expected 1"; }
+  expect "inputs.exclude[0]: cannot read its exclusion list $tmp/leave-out.csv: No such file or directory; the records' names are not checked"
   ;;
 
 *)
