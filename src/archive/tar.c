@@ -139,7 +139,8 @@ static int parse_number(const unsigned char *p, size_t n, uint64_t *v)
     return 0;
 }
 
-/* 0 when the checksum field matches the unsigned (or old signed) sum. */
+/* 0 when the checksum field matches the unsigned (or old signed) sum, -1
+ * when it does not, -2 when the field is not a number. */
 static int check_sum(const unsigned char *h, uint64_t *stored,
                      uint64_t *computed)
 {
@@ -151,8 +152,9 @@ static int check_sum(const unsigned char *h, uint64_t *stored,
         ssum += (signed char)c;
     }
     *computed = usum;
+    *stored = 0;
     if (parse_number(h + 148, 8, stored) != 0)
-        return -1;
+        return -2;
     return *stored == usum || (int64_t)*stored == ssum ? 0 : -1;
 }
 
@@ -352,7 +354,13 @@ static int header_done(struct bpx_tar *t, bpx_tar_member_fn fn, void *ctx)
     uint64_t stored, computed;
     char shown[101];
     field_text(shown, sizeof shown, h, 100);
-    if (check_sum(h, &stored, &computed) != 0)
+    int sum = check_sum(h, &stored, &computed);
+    if (sum == -2)
+        return fail(t, t->header_pos,
+                    "tar header at byte %" PRIu64 " (name field '%s'): "
+                    "the checksum field is not a number",
+                    t->header_pos, shown);
+    if (sum != 0)
         return fail(t, t->header_pos,
                     "tar header at byte %" PRIu64 " (name field '%s'): "
                     "checksum mismatch (stored %" PRIu64 ", computed %" PRIu64

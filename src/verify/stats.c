@@ -37,6 +37,7 @@ void vf_acc_merge(struct vf_split_acc *into, const struct vf_split_acc *from)
         struct vf_band_acc *x = &into->band[b];
         const struct vf_band_acc *y = &from->band[b];
         x->n += y->n;
+        x->nonfinite += y->nonfinite;
         x->isum += y->isum;
         x->isumsq += y->isumsq;
         x->fsum += y->fsum;
@@ -66,38 +67,49 @@ static void add_band(struct vf_band_acc *a, const uint16_t *v, uint32_t n)
     a->max = hi > a->max ? hi : a->max;
 }
 
+/* Whether the float with these bits is finite (not NaN, not infinite). */
+static int finite_bits(uint32_t b)
+{
+    return (b & 0x7f800000u) != 0x7f800000u;
+}
+
 /* Float values (as bits): squares of floats are exact in double. Four
- * interleaved partial sums, so the additions pipeline. */
+ * interleaved partial sums, so the additions pipeline. NaN and infinite
+ * values are counted apart and left out, as the converter does. */
 static void add_sar(struct vf_band_acc *a, const uint32_t *bits, uint32_t n)
 {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+    double s[4] = {0, 0, 0, 0}, q[4] = {0, 0, 0, 0};
     float lo = INFINITY, hi = -INFINITY, x[4];
+    uint64_t skipped = 0;
     uint32_t i = 0;
     for (; i + 4 <= n; i += 4) {
         memcpy(x, &bits[i], sizeof x);
-        s0 += x[0];
-        s1 += x[1];
-        s2 += x[2];
-        s3 += x[3];
-        q0 += (double)x[0] * x[0];
-        q1 += (double)x[1] * x[1];
-        q2 += (double)x[2] * x[2];
-        q3 += (double)x[3] * x[3];
         for (int k = 0; k < 4; k++) {
+            if (!finite_bits(bits[i + k])) {
+                skipped++;
+                continue;
+            }
+            s[k] += x[k];
+            q[k] += (double)x[k] * x[k];
             lo = x[k] < lo ? x[k] : lo;
             hi = x[k] > hi ? x[k] : hi;
         }
     }
     for (; i < n; i++) {
+        if (!finite_bits(bits[i])) {
+            skipped++;
+            continue;
+        }
         memcpy(x, &bits[i], sizeof x[0]);
-        s0 += x[0];
-        q0 += (double)x[0] * x[0];
+        s[0] += x[0];
+        q[0] += (double)x[0] * x[0];
         lo = x[0] < lo ? x[0] : lo;
         hi = x[0] > hi ? x[0] : hi;
     }
-    a->n += n;
-    a->fsum += (s0 + s1) + (s2 + s3);
-    a->fsumsq += (q0 + q1) + (q2 + q3);
+    a->n += n - skipped;
+    a->nonfinite += skipped;
+    a->fsum += (s[0] + s[1]) + (s[2] + s[3]);
+    a->fsumsq += (q[0] + q[1]) + (q[2] + q[3]);
     a->min = lo < a->min ? lo : a->min;
     a->max = hi > a->max ? hi : a->max;
 }
@@ -170,8 +182,16 @@ static void compare_band(struct differ *d, const char *band, json_object *j,
 {
     int64_t count = vf_get_count(j, "count");
     if (count < 0 || (uint64_t)count != a->n) {
-        differ(d, "bands.%s.count is %lld, but its records hold %llu values",
+        differ(d, "bands.%s.count is %lld, but its records hold %llu finite "
+               "values",
                band, (long long)count, (unsigned long long)a->n);
+        return;
+    }
+    int64_t nonfinite = vf_get_count(j, "nonfinite");
+    if (nonfinite < 0 || (uint64_t)nonfinite != a->nonfinite) {
+        differ(d, "bands.%s.nonfinite is %lld, but its records hold %llu NaN "
+               "or infinite values",
+               band, (long long)nonfinite, (unsigned long long)a->nonfinite);
         return;
     }
     if (a->n == 0)

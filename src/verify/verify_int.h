@@ -243,7 +243,8 @@ int vf_rows_next(struct vf_rows *r, struct vf_row *row);
 /* ---- Statistics (stats.c) ---------------------------------------------- */
 
 struct vf_band_acc {
-    uint64_t n;
+    uint64_t n;         /* values counted: finite ones */
+    uint64_t nonfinite; /* VV, VH: NaN and infinite values, left out */
     unsigned __int128 isum, isumsq; /* S2 bands: exact */
     long double fsum, fsumsq;       /* VV, VH */
     double min, max;
