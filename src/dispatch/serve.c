@@ -35,6 +35,9 @@ struct serve {
     size_t next;           /* the next chunk to hand out */
     int status;
     int stopping;          /* no more work: busy workers abort, all stop */
+    struct {               /* messages taken and sent, for the -v report */
+        unsigned long requests, alive, work, stops, aborts;
+    } count;
 };
 
 /* The worst of two statuses (the higher value takes precedence). */
@@ -88,9 +91,11 @@ static void begin_stopping(struct serve *s)
     int len;
     const void *abort_msg = bp_msg_control(BP_REPLY_ABORT, 0, &len);
     for (int r = 1; r < s->nranks; r++)
-        if (s->watch.chunk[r] >= 0 && !s->ended[r])
+        if (s->watch.chunk[r] >= 0 && !s->ended[r]) {
             MPI_Isend(abort_msg, len, MPI_BYTE, r, BP_TAG_REPLY, s->comm,
                       &s->aborts[r]);
+            s->count.aborts++;
+        }
 }
 
 /* End the run without rank r: it will not be waited for again. */
@@ -180,6 +185,7 @@ static int reply_stop(struct serve *s, int r, int journaled)
 {
     int len;
     const void *msg = bp_msg_control(BP_REPLY_STOP, journaled, &len);
+    s->count.stops++;
     int rc = reply(s, r, msg, len);
     if (!s->ended[r]) {
         s->ended[r] = 1;
@@ -203,6 +209,7 @@ static int hand_out(struct serve *s, int r, int journaled)
     }
     bp_watch_assign(&s->watch, r, (int32_t)s->next, bp_now());
     s->next++;
+    s->count.work++;
     return reply(s, r, s->out.data, (int)s->out.len);
 }
 
@@ -256,6 +263,10 @@ static int step(struct serve *s)
     bp_progress_tick(z->progress, z->tally, 0);
     switch (rc) {
     case MPI_SUCCESS:
+        if (tag == BP_TAG_ALIVE)
+            s->count.alive++;
+        else
+            s->count.requests++;
         return take_message(s, src, tag);
     case BP_WAIT_WAKE:
         for (int r; (r = bp_watch_stalled(&s->watch, bp_now())) > 0;)
@@ -282,6 +293,19 @@ static void finish_aborts(struct serve *s)
             bp_wait_request(s->wait, &s->aborts[r], 0);
 }
 
+/* At -v: the messages rank 0 took and sent, per chunk handed out. */
+static void report_counts(const struct serve *s)
+{
+    unsigned long in = s->count.requests + s->count.alive;
+    unsigned long out = s->count.work + s->count.stops + s->count.aborts;
+    BP_DEBUG("messages: rank 0 took %lu (%lu requests, %lu signs of life) "
+             "and sent %lu (%lu work, %lu stop, %lu abort) for %lu chunks "
+             "handed out to %d workers: %.2f per chunk",
+             in, s->count.requests, s->count.alive, out, s->count.work,
+             s->count.stops, s->count.aborts, s->count.work, s->nranks - 1,
+             s->count.work ? (double)(in + out) / (double)s->count.work : 0.0);
+}
+
 int bp_dispatch_serve(struct bp_rank0 *z, MPI_Comm comm, struct bp_wait *w)
 {
     struct serve s;
@@ -294,6 +318,7 @@ int bp_dispatch_serve(struct bp_rank0 *z, MPI_Comm comm, struct bp_wait *w)
     while (s.nended < s.nranks - 1 && step(&s) == 0)
         ;
     finish_aborts(&s);
+    report_counts(&s);
     serve_free(&s);
     return s.status;
 }
