@@ -7,7 +7,7 @@
 #
 #   scripts/bench.sh [N [R]]     (defaults: N = 2000 patch pairs, R = 5 repetitions)
 #
-# The archive section: BENCH_ARCHIVE_N patch pairs (default 1000),
+# The archive section: BENCH_ARCHIVE_N patch pairs (default 500),
 # BENCH_ARCHIVE_R repetitions (default 3), BENCH_SPACINGS (access point
 # spacings in MiB, "0.5 1 2"); BENCH_ARCHIVE=0 leaves it out. The CTest
 # test archive_bench (tests/archive/bench_archive.sh, the reader's own
@@ -41,12 +41,12 @@ rc=0
 ctest --test-dir "$build" -L bench -E '^archive_bench$' -V --timeout 3600 || rc=$?
 if [[ ${BENCH_ARCHIVE:-1} != 0 ]]; then
   echo
-  BENCH_BUILD_DIR=$build "$here/tests/bench/archive.sh" "${BENCH_ARCHIVE_N:-1000}" \
+  BENCH_BUILD_DIR=$build "$here/tests/bench/archive.sh" "${BENCH_ARCHIVE_N:-500}" \
     "${BENCH_ARCHIVE_R:-3}" || rc=$?
 fi
 echo
 echo "bench: $(($(date +%s) - start)) s; figures in $BENCH_JSON, table in ${BENCH_JSON%.json}.txt"
-archive_txt=$BENCH_DIR/archive-${BENCH_ARCHIVE_N:-1000}/archive.txt
+archive_txt=$BENCH_DIR/archive-${BENCH_ARCHIVE_N:-500}/archive.txt
 if [[ ${BENCH_ARCHIVE:-1} != 0 && -f $archive_txt ]] && (($(stat -c %Y "$archive_txt") >= start)); then
   echo "bench: archive section in $archive_txt"
   grep ' FAIL$' "$archive_txt" | sed 's/^/bench: MISSED (archive): /' || true

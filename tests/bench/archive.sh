@@ -11,15 +11,19 @@
 #     second (reading only, S2 + S1 folders: one worker's read rate);
 #   - when `ben-prep -r1 X.tar` is accepted (else "skipped: converter has no
 #     archive input"): conversion rates from folders, .tar and .tar.gz with
-#     one worker (-np 2), rows in random archive order, by the converter's
-#     own clock (medians of R, the configurations alternating); system calls
+#     one worker (-np 2), rows in random archive order (medians of R, the
+#     configurations alternating): patches per CPU second of the worker rank
+#     less its CPU in a dry run (start-up; what a worker with a core of its
+#     own does: the targets are judged on it, as the machine may be
+#     shared) and, beside it, by the converter's
+#     own clock over the conversion (wall time); system calls
 #     of the worker rank per patch pair (strace -c -f); and the wall time of
 #     "tar xzf both archives + convert from the folders" against "convert
 #     straight from the .tar.gz files" (their indexes built in the run).
 # Then the targets with PASS/FAIL (SKIP: not measured), also written to
 # WORK/archive.txt.
 #
-#   archive.sh [N [R]]     N patch pairs (BENCH_ARCHIVE_N, 1000), R repeats
+#   archive.sh [N [R]]     N patch pairs (BENCH_ARCHIVE_N, 500), R repeats
 #                          (BENCH_ARCHIVE_R, 3)
 #
 # Environment: BENCH_BUILD_DIR (default <project>/build-bench), BEN_PREP,
@@ -34,7 +38,7 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 project=$(cd "$here/../.." && pwd)
-N=${1:-${BENCH_ARCHIVE_N:-1000}}
+N=${1:-${BENCH_ARCHIVE_N:-500}}
 R=${2:-${BENCH_ARCHIVE_R:-3}}
 [[ $N =~ ^[1-9][0-9]*$ && $R =~ ^[1-9][0-9]*$ ]] ||
   { echo "bench-archive: N and R must be positive integers" >&2; exit 2; }
@@ -182,7 +186,7 @@ else
   skipped="skipped: converter has no archive input
   (ben-prep -r1 X.tar -r2 Y.tar: $(grep -m1 -i 'error' "$logs/probe.log" | sed 's/^ben-prep\[0\]: //' | cut -c1-160))"
 fi
-declare -A roots rate sc
+declare -A roots rate cpurate sc
 roots[folders]="$work/folders/$s1top $work/folders/$s2top"
 roots[tar]="$work/tar/$s1top.tar $work/tar/$s2top.tar"
 roots[gz]="$work/gz/$s1top.tar.gz $work/gz/$s2top.tar.gz"
@@ -202,20 +206,36 @@ if ((conv)); then
   # convert only.
   convert "$logs/warm-gz.log" 2 gz
   convert "$logs/warm-tar.log" 2 tar
-  declare -A secs
+  declare -A secs cpus
   kinds=(folders tar gz)
+  # The worker rank (rank 1) under GNU time: its CPU seconds.
+  # shellcheck disable=SC2016
+  wrap='[ "${OMPI_COMM_WORLD_RANK:-0}" = 1 ] && exec /usr/bin/time -f "%U %S" -o "$0" "$@"; exec "$@"'
   for ((i = 0; i < R; i++)); do
     for ((j = 0; j < 3; j++)); do
       k=${kinds[(i + j) % 3]}
-      convert "$logs/conv-$k-$i.log" 2 "$k"
+      convert "$logs/conv-$k-$i.log" 2 "$k" bash -c "$wrap" "$work/time.worker"
       s=$(sed -n 's/.*done: .* MB, \([0-9.]*\) s (.*/\1/p' "$logs/conv-$k-$i.log")
       [[ -n $s ]] || die "no done line in $logs/conv-$k-$i.log"
       secs[$k]+="$s "
+      cpus[$k]+="$(tail -n 1 "$work/time.worker" | awk '{ print $1 + $2 }') "
     done
   done
+  # The worker's fixed cost (MPI start-up and shut-down): its CPU in a dry
+  # run of the same split, taken off.
+  base=()
+  for ((i = 0; i < R; i++)); do
+    run "$logs/dry-$i.log" "${mpirun[@]}" -np 2 bash -c "$wrap" "$work/time.worker" \
+      "$BEN_PREP" --dry-run -q -n "$work/random.csv"
+    base+=("$(tail -n 1 "$work/time.worker" | awk '{ print $1 + $2 }')")
+  done
+  base_cpu=$(median "${base[@]}")
   # shellcheck disable=SC2086
-  for k in "${kinds[@]}"; do rate[$k]=$(calc "$N / $(median ${secs[$k]})"); done
-  # System calls of the worker rank (rank 1).
+  for k in "${kinds[@]}"; do
+    rate[$k]=$(calc "$N / $(median ${secs[$k]})")
+    cpurate[$k]=$(calc "$N / ($(median ${cpus[$k]}) - $base_cpu)")
+  done
+  # System calls of the worker rank.
   # shellcheck disable=SC2016
   wrap='[ "${OMPI_COMM_WORLD_RANK:-0}" = 1 ] && exec strace -c -f -o "$0" "$@"; exec "$@"'
   if command -v strace >/dev/null; then
@@ -245,12 +265,12 @@ fi
 f() { if [[ -n $1 ]]; then awk -v v="$1" -v f="$2" 'BEGIN { printf f, v }'; else echo n/a; fi; }
 tar_ratio="" gz_rate="" sc_less=""
 if ((conv)); then
-  tar_ratio=$(calc "${rate[tar]} / ${rate[folders]}")
-  gz_rate=${rate[gz]}
+  tar_ratio=$(calc "${cpurate[tar]} / ${cpurate[folders]}")
+  gz_rate=${cpurate[gz]}
   [[ -n ${sc[tar]:-} ]] && sc_less=$(calc "${sc[tar]} - ${sc[folders]}")
 fi
 names=("index pass / gzip -dc (throughput, S2 + S1)" "index size, % of the .tar.gz (1 MiB spacing)"
-  "conversion rate .tar / folders (1 worker)" ".tar.gz, random order, patches/s per worker"
+  "conversion rate .tar / folders (worker CPU)" ".tar.gz, random order, patches/s per worker"
   "system calls per patch pair, .tar - folders")
 meas=("$(f "$pass_ratio" %.2fx)" "$(f "$index_pct" %.2f%%)" "$(f "$tar_ratio" %.2fx)"
   "$(f "$gz_rate" %.0f)" "$(f "$sc_less" %+.1f)")
@@ -260,7 +280,8 @@ stat=("$(check "$pass_ratio" ">=" "$T_INDEX_PASS")" "$(check "$index_pct" "<=" "
   "$(check "$sc_less" "<" 0)")
 {
   echo "archive roots: $N synthetic patch pairs (ben-synth --archive), $R repetitions (medians),"
-  echo "warm page cache; index and read figures are CPU seconds of the measured process"
+  echo "warm page cache; index and read figures are CPU seconds of the measured process;"
+  echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
   printf 'archives: .tar %.0f MB, .tar.gz %.0f MB; gzip -6 ratio synthetic S2 %.3f S1 %.3f' \
     "$(calc "$tar_bytes / 1e6")" "$(calc "$gz_bytes / 1e6")" "$syn_s2" "$syn_s1"
   [[ -n $real_s2 ]] && printf ', real sample S2 %.3f S1 %.3f' "$real_s2" "$real_s1"
@@ -277,12 +298,15 @@ stat=("$(check "$pass_ratio" ">=" "$T_INDEX_PASS")" "$(check "$index_pct" "<=" "
   done
   echo
   if ((conv)); then
-    printf '%-44s %12s %14s\n' "conversion, 1 worker (-np 2), random order" "patches/s" "syscalls/pair"
+    printf '%-36s %18s %18s %14s\n' "conversion, 1 worker (-np 2)," "patches per worker" "patches/s by the" "system calls"
+    printf '%-36s %18s %18s %14s\n' "rows in random archive order" "CPU second (*)" "converter's clock" "per pair"
     for k in folders tar gz; do
-      printf '%-44s %12.0f %14s\n' "from $k" "${rate[$k]}" "$(f "${sc[$k]:-}" %.1f)"
+      printf '%-36s %18.0f %18.0f %14s\n' "from $k" "${cpurate[$k]}" "${rate[$k]}" "$(f "${sc[$k]:-}" %.1f)"
     done
-    printf 'end to end (wall): tar xzf both + convert folders %.1f s; convert the .tar.gz straight %.1f s (%.2fx)\n' \
-      "$e2e_x" "$e2e_gz" "$(calc "$e2e_x / $e2e_gz")"
+    printf '(*) less the worker'"'"'s CPU in a dry run (MPI start-up and shut-down): %.3f s\n' "$base_cpu"
+    printf 'end to end (wall time): tar xzf both archives + convert the folders %.1f s;\n' "$e2e_x"
+    printf '  convert the .tar.gz files straight (indexing included) %.1f s: %.2fx the time\n' \
+      "$e2e_gz" "$(calc "$e2e_gz / $e2e_x")"
   else
     echo "conversion from archives: $skipped"
   fi
