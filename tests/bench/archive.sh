@@ -184,7 +184,8 @@ if "${mpirun[@]}" -np 1 "$BEN_PREP" -r1 "$work/tar/$s1top.tar" -r2 "$work/tar/$s
   conv=1
 else
   skipped="skipped: converter has no archive input
-  (ben-prep -r1 X.tar -r2 Y.tar: $(grep -m1 -i 'error' "$logs/probe.log" | sed 's/^ben-prep\[0\]: //' | cut -c1-160))"
+  (ben-prep -r1 X.tar -r2 Y.tar: $(grep -m1 -i 'error' "$logs/probe.log" |
+    sed "s/^ben-prep\[0\]: //; s|$work/||g" | cut -c1-200))"
 fi
 declare -A roots rate cpurate sc
 roots[folders]="$work/folders/$s1top $work/folders/$s2top"
