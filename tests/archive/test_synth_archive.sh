@@ -5,6 +5,7 @@
 # entry before its files, GNU long-name entries for names over 100 bytes;
 # the .tar.gz is the .tar through gzip; the same seed gives the same bytes;
 # no temporary file is left; the archive reader indexes every member.
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 synth=${BEN_SYNTH:?}
 n=30

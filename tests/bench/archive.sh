@@ -54,7 +54,7 @@ T_INDEX_PASS=0.85 # index pass / gzip -dc throughput >=
 T_INDEX_SIZE=5    # index, % of the .tar.gz, default spacing <=
 T_TAR_RATE=0.9    # conversion rate .tar / folders >=
 T_GZ_RATE=120     # .tar.gz, random order, patches/s per worker >=
-DEFAULT_SPACING=1 # MiB (BP_ARCHIVE_SPACING_DEFAULT)
+DEFAULT_SPACING=1 # MiB, the reader's default (BP_ARCHIVE_SPACING_DEFAULT): named in the table
 die() { echo "bench-archive: $*" >&2; exit 1; }
 for p in "$BEN_PREP" "$BEN_SYNTH" "$tool"; do [[ -x $p ]] || die "not built: $p"; done
 if [[ -n ${MPIRUN:-} ]]; then
@@ -270,7 +270,7 @@ if ((conv)); then
   gz_rate=${cpurate[gz]}
   [[ -n ${sc[tar]:-} ]] && sc_less=$(calc "${sc[tar]} - ${sc[folders]}")
 fi
-names=("index pass / gzip -dc (throughput, S2 + S1)" "index size, % of the .tar.gz (1 MiB spacing)"
+names=("index pass / gzip -dc (throughput, S2 + S1)" "index size, % of the .tar.gz ($DEFAULT_SPACING MiB spacing)"
   "conversion rate .tar / folders (worker CPU)" ".tar.gz, random order, patches/s per worker"
   "system calls per patch pair, .tar - folders")
 meas=("$(f "$pass_ratio" %.2fx)" "$(f "$index_pct" %.2f%%)" "$(f "$tar_ratio" %.2fx)"
