@@ -2,9 +2,16 @@
 # The benchmark, one command on a fresh clone: build with the benchmark
 # enabled into build-bench/ (installing the missing Debian packages, strace
 # and GNU time included, when run as root), then run it through CTest
-# (label "bench"; tests/bench/bench.sh does the work).
+# (label "bench"; tests/bench/bench.sh does the work), then the archive
+# section (tests/bench/archive.sh, not a CTest test: tar and gzip roots).
 #
 #   scripts/bench.sh [N [R]]     (defaults: N = 2000 patch pairs, R = 5 repetitions)
+#
+# The archive section: BENCH_ARCHIVE_N patch pairs (default 500),
+# BENCH_ARCHIVE_R repetitions (default 3), BENCH_SPACINGS (access point
+# spacings in MiB, "0.5 1 2"); BENCH_ARCHIVE=0 leaves it out. The CTest
+# test archive_bench (tests/archive/bench_archive.sh, the reader's own
+# longer benchmark) is not run here.
 #
 # Environment: BENCH_N, BENCH_R (the same as the arguments), BENCH_DIR (work
 # folder, default build-bench/bench; generated archives are kept there),
@@ -31,9 +38,19 @@ BEN_PACKAGES_EXTRA="${BEN_PACKAGES_EXTRA:-} strace time" \
 
 start=$(date +%s)
 rc=0
-ctest --test-dir "$build" -L bench -V --timeout 3600 || rc=$?
+ctest --test-dir "$build" -L bench -E '^archive_bench$' -V --timeout 3600 || rc=$?
+if [[ ${BENCH_ARCHIVE:-1} != 0 ]]; then
+  echo
+  BENCH_BUILD_DIR=$build "$here/tests/bench/archive.sh" "${BENCH_ARCHIVE_N:-500}" \
+    "${BENCH_ARCHIVE_R:-3}" || rc=$?
+fi
 echo
 echo "bench: $(($(date +%s) - start)) s; figures in $BENCH_JSON, table in ${BENCH_JSON%.json}.txt"
+archive_txt=$BENCH_DIR/archive-${BENCH_ARCHIVE_N:-500}/archive.txt
+if [[ ${BENCH_ARCHIVE:-1} != 0 && -f $archive_txt ]] && (($(stat -c %Y "$archive_txt") >= start)); then
+  echo "bench: archive section in $archive_txt"
+  grep ' FAIL$' "$archive_txt" | sed 's/^/bench: MISSED (archive): /' || true
+fi
 # The missed targets again, last thing on the screen: from the JSON, if this
 # run wrote it (an older one may be there when the benchmark failed early).
 if [[ -f $BENCH_JSON ]] && (($(stat -c %Y "$BENCH_JSON") >= start)); then

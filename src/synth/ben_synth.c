@@ -29,7 +29,7 @@ static int write_s2_patch(struct generator *g, long index, uint64_t pkey,
 {
     char suffix[16];
     if (join_path(g->path, g->s2_root, p->s2_name, NULL, NULL) != 0 ||
-        make_dir(g->path) != 0)
+        put_dir(g, g->path) != 0)
         return -1;
     for (int b = 0; b < S2_BANDS; b++) {
         int side = s2_bands[b].side;
@@ -50,7 +50,7 @@ static int write_s1_patch(struct generator *g, uint64_t pkey,
 {
     static const char *const pol_suffix[2] = {"_VV.tif", "_VH.tif"};
     if (join_path(g->path, g->s1_root, p->s1_name, NULL, NULL) != 0 ||
-        make_dir(g->path) != 0)
+        put_dir(g, g->path) != 0)
         return -1;
     for (int pol = 0; pol < 2; pol++) {
         fill_s1_band(pkey, pol, g->s1_pixels);
@@ -75,8 +75,27 @@ static int write_pair(struct generator *g, long index)
     return add_split_rows(g, index, &p);
 }
 
-/* The output folder (without trailing slashes), both roots and the split
- * files. */
+/* The file names of the roots' archives. */
+static const char *const archive_names[2][2] = {
+    {"BigEarthNet-v1.0.tar", "BigEarthNet-S1-v1.0.tar"},
+    {"BigEarthNet-v1.0.tar.gz", "BigEarthNet-S1-v1.0.tar.gz"}};
+
+/* With --archive, both roots' tar files, each starting with its top
+ * folder's entry. */
+static int open_archives(struct generator *g)
+{
+    int gz = g->opt->archive == ARCHIVE_GZ;
+    static const char *const tops[2] = {"BigEarthNet-v1.0",
+                                        "BigEarthNet-S1-v1.0"};
+    for (int i = 0; i < 2; i++)
+        if (tar_open(&g->tar[i], g->out, archive_names[gz][i], gz) != 0 ||
+            tar_add_dir(&g->tar[i], tops[i]) != 0)
+            return -1;
+    return 0;
+}
+
+/* The output folder (without trailing slashes), both roots (folders, or
+ * with --archive tar files) and the split files. */
 static int make_folders(struct generator *g)
 {
     const char *out = g->opt->out;
@@ -93,17 +112,24 @@ static int make_folders(struct generator *g)
         return fail_path(failed, "cannot create the folder: %s",
                          strerror(err));
     if (join_path(g->s2_root, g->out, "BigEarthNet-v1.0", NULL, NULL) != 0 ||
-        join_path(g->s1_root, g->out, "BigEarthNet-S1-v1.0", NULL, NULL) != 0 ||
-        make_dir(g->s2_root) != 0 || make_dir(g->s1_root) != 0)
+        join_path(g->s1_root, g->out, "BigEarthNet-S1-v1.0", NULL, NULL) != 0)
+        return -1;
+    if (g->opt->archive != ARCHIVE_NONE ? open_archives(g) != 0
+                                        : make_dir(g->s2_root) != 0 ||
+                                              make_dir(g->s1_root) != 0)
         return -1;
     return open_splits(g);
 }
 
-/* "wrote N patch pairs under DIR (train n, ...) in S s" on stdout. */
+/* "wrote N patch pairs under DIR (train n, ...) in S s" on stdout, with
+ * --archive "... under DIR as .tar.gz files (...)". */
 static int report(const struct options *opt, double seconds)
 {
-    printf("ben-synth: wrote %ld patch pairs under %s (", opt->patches,
-           opt->out);
+    printf("ben-synth: wrote %ld patch pairs under %s%s (", opt->patches,
+           opt->out,
+           opt->archive == ARCHIVE_TAR  ? " as .tar files"
+           : opt->archive == ARCHIVE_GZ ? " as .tar.gz files"
+                                        : "");
     for (int i = 0; i < opt->nsplits; i++)
         printf("%s%s %ld", i ? ", " : "", opt->splits[i].name,
                opt->splits[i].count);
@@ -128,6 +154,9 @@ static int generate(struct generator *g)
     for (long index = 0; index < g->opt->patches; index++)
         if (write_pair(g, index) != 0)
             return -1;
+    if (g->opt->archive != ARCHIVE_NONE &&
+        (tar_finish(&g->tar[0]) != 0 || tar_finish(&g->tar[1]) != 0))
+        return -1;
     if (close_splits(g, 1) != 0)
         return -1;
     if (!g->opt->quiet)
@@ -149,6 +178,8 @@ int main(int argc, char **argv)
     rc = generate(&g) == 0 ? 0 : 1;
 
     close_splits(&g, 0);
+    tar_close(&g.tar[0]);
+    tar_close(&g.tar[1]);
     free(g.s2_pixels);
     free(g.s1_pixels);
     bp_buf_free(&g.json);

@@ -58,3 +58,42 @@ int write_file(const char *path, const char *data, size_t len)
         rc = fail_path(path, "write error: %s", strerror(errno));
     return rc;
 }
+
+/* The tar file of the root that path lies under, and the member name
+ * (path less "DIR/"); NULL when path is under neither root. */
+static struct tar_out *tar_of(struct generator *g, const char *path,
+                              const char **member)
+{
+    const char *roots[2] = {g->s2_root, g->s1_root};
+    for (int i = 0; i < 2; i++) {
+        size_t n = strlen(roots[i]);
+        if (strncmp(path, roots[i], n) == 0 && path[n] == '/') {
+            *member = path + strlen(g->out) + 1;
+            return &g->tar[i];
+        }
+    }
+    return NULL;
+}
+
+int put_dir(struct generator *g, const char *path)
+{
+    if (g->opt->archive == ARCHIVE_NONE)
+        return make_dir(path);
+    const char *member;
+    struct tar_out *t = tar_of(g, path, &member);
+    if (!t)
+        return fail_path(path, "not under an archive root");
+    return tar_add_dir(t, member);
+}
+
+int put_file(struct generator *g, const char *path, const char *data,
+             size_t len)
+{
+    if (g->opt->archive == ARCHIVE_NONE)
+        return write_file(path, data, len);
+    const char *member;
+    struct tar_out *t = tar_of(g, path, &member);
+    if (!t)
+        return fail_path(path, "not under an archive root");
+    return tar_add_file(t, member, data, len);
+}

@@ -134,7 +134,7 @@ static int write_json(struct generator *g, const struct pair *p,
         return -1;
     if (b->failed)
         return fail_path(g->path, "out of memory");
-    return write_file(g->path, b->data, b->len);
+    return put_file(g, g->path, b->data, b->len);
 }
 
 int write_s2_json(struct generator *g, const struct pair *p)

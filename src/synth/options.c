@@ -22,6 +22,12 @@ static const struct bp_usage_option options[] = {
     {NULL, "--split", "NAME=WEIGHT",
      "a split and its integer weight (0 to 1000000); repeat for several; "
      "default train=60 val=20 test=20. NAME: letters, digits, '_' and '-'"},
+    {NULL, "--archive", "tar|gz",
+     "write the S2 and S1 roots as DIR/BigEarthNet-v1.0.tar and "
+     "DIR/BigEarthNet-S1-v1.0.tar (tar), or .tar.gz (gz: gzip -6), instead "
+     "of folders: GNU tar, one top folder each, every patch folder's entry "
+     "followed by its files, long names as GNU long-name entries; written "
+     "under a temporary name and renamed when complete"},
     {"-q", "--quiet", NULL, "print nothing on success"},
     {"-h", "--help", NULL, "show this help and exit"},
     {NULL, "--version", NULL, "show the version and exit"},
@@ -31,7 +37,7 @@ static const struct bp_usage_option options[] = {
 static void print_usage(FILE *out)
 {
     fputs("Usage: ben-synth -o DIR [-n N] [--seed S] [--split NAME=WEIGHT ...] "
-          "[-q]\n"
+          "[--archive tar|gz] [-q]\n"
           "\n"
           "Write a synthetic BigEarthNet-MM archive: N pairs of S2 and S1 patch\n"
           "folders with GeoTIFF bands and JSON metadata in the real archive's\n"
@@ -42,7 +48,9 @@ static void print_usage(FILE *out)
     fputs("\n"
           "The output is a pure function of N, the seed and the splits: the "
           "same\n"
-          "arguments give byte-identical files. Files of an earlier run in DIR "
+          "arguments give byte-identical files; with --archive, the files\n"
+          "extracted from the archives are the folders' files. Files of an "
+          "earlier\nrun in DIR "
           "are\n"
           "overwritten, but files it wrote for pairs beyond N are left in "
           "place.\n"
@@ -181,6 +189,15 @@ static int apply_option(const char *name, const char *value,
         if (parse_seed(value, &opt->seed) != 0)
             return usage_error("invalid seed '%s' (expected an integer "
                                "from 0 to 18446744073709551615)",
+                               value);
+    } else if (!strcmp(name, "--archive")) {
+        if (!strcmp(value, "tar"))
+            opt->archive = ARCHIVE_TAR;
+        else if (!strcmp(value, "gz"))
+            opt->archive = ARCHIVE_GZ;
+        else
+            return usage_error("invalid archive kind '%s' (expected tar or "
+                               "gz)",
                                value);
     } else if (!strcmp(name, "--split")) {
         int rc = parse_split(value, opt);

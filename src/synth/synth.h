@@ -11,6 +11,7 @@
  *   json.c       the label JSON files, in Python json.dumps's format
  *   splits.c     the split files and which split a pair goes to
  *   files.c      paths, folders, whole files, failure messages
+ *   tar.c        the roots as GNU tar files, plain or gzip (--archive)
  *
  * Everything the generator writes is a pure function of the number of
  * pairs, the seed and the split weights. Functions that can fail report
@@ -25,6 +26,7 @@
 
 #include <gdal.h>
 #include <ogr_srs_api.h>
+#include <zlib.h>
 
 #include "benprep/log.h"
 #include "common/buf.h"
@@ -90,12 +92,20 @@ struct split {
     long count;
 };
 
+/* How the S2 and S1 roots are written (--archive). */
+enum archive_kind {
+    ARCHIVE_NONE = 0, /* folders */
+    ARCHIVE_TAR,      /* DIR/<root>.tar */
+    ARCHIVE_GZ        /* DIR/<root>.tar.gz */
+};
+
 /* The command line. */
 struct options {
     const char *out;
     long patches;
     uint64_t seed;
     int quiet;
+    enum archive_kind archive;
     int nsplits;
     struct split splits[MAX_SPLITS];
 };
@@ -112,6 +122,21 @@ struct pair {
     long ulx, uly;
     int labels[MAX_LABELS];
     int nlabels;
+};
+
+/* One root being written as a tar file (tar.c). A zeroed one holds
+ * nothing to release. */
+struct tar_out {
+    int fd;
+    int gzip;
+    int z_open;
+    z_stream z;
+    unsigned char *in;   /* tar stream gathered, len bytes */
+    unsigned char *out;  /* deflate output (gzip) */
+    size_t len;
+    uint64_t stream;     /* tar stream bytes so far */
+    char tmp[PATH_BYTES];   /* DIR/.NAME.tmp while being written */
+    char final[PATH_BYTES]; /* DIR/NAME */
 };
 
 /* The state of a run: GDAL objects, buffers, paths. A zeroed generator
@@ -131,6 +156,7 @@ struct generator {
     char s1_root[PATH_BYTES];
     char path[PATH_BYTES];    /* scratch: the file being written */
     uint64_t seed_key;
+    struct tar_out tar[2];    /* --archive: the S2 and the S1 root */
 };
 
 /* options.c: parse the command line into *opt. Returns -1 to run, 0 after
@@ -182,5 +208,22 @@ int join_path(char *dst, const char *a, const char *b, const char *c,
               const char *d);
 /* Write len bytes to a new file at path, replacing an old one. */
 int write_file(const char *path, const char *data, size_t len);
+/* A patch folder or file at path under one of the roots: created on disk,
+ * or, with --archive, added to that root's tar file as its member (path
+ * less "DIR/"). */
+int put_dir(struct generator *g, const char *path);
+int put_file(struct generator *g, const char *path, const char *data,
+             size_t len);
+
+/* tar.c: start DIR/NAME (written as DIR/.NAME.tmp until tar_finish), plain
+ * or gzip; add a folder member (NAME/) or a file member; finish (end
+ * blocks, fsync, rename); close, removing an unfinished file (accepts a
+ * zeroed or closed one). */
+int tar_open(struct tar_out *t, const char *dir, const char *name, int gzip);
+int tar_add_dir(struct tar_out *t, const char *name);
+int tar_add_file(struct tar_out *t, const char *name, const void *data,
+                 size_t len);
+int tar_finish(struct tar_out *t);
+void tar_close(struct tar_out *t);
 
 #endif

@@ -167,7 +167,7 @@ int write_tiff(struct generator *g, const char *path, int side,
         if (!bytes)
             rc = fail_path(path, "GDAL lost the GeoTIFF in memory");
         else
-            rc = write_file(path, (const char *)bytes, (size_t)len);
+            rc = put_file(g, path, (const char *)bytes, (size_t)len);
     }
     VSIUnlink(MEM_TIFF);
     return rc;
