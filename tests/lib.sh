@@ -49,6 +49,19 @@
 #                        read-only original (readlink gives it).
 #
 # Outputs
+#   verify_out OUT [ARGS...]   ben-prep verify OUT ARGS... on $verify_np
+#                      ranks (1 unless set): every shard against the
+#                      manifest, every record decoded and in its place, the
+#                      statistics against the records; with --deep S1_ROOT
+#                      S2_ROOT also every pixel and label against the
+#                      sources. Its messages in $tmp/check; its status.
+#   manifest_shards OUT   the shards OUT/manifest.json lists, in manifest
+#                      order (splits, then shards), as paths under OUT.
+#   same_records OUT [FILE]  the shards of OUT concatenated in manifest
+#                      order are FILE (default: the golden records) byte for
+#                      byte; otherwise cmp's message in $tmp/check.
+#   check_records OUT [FILE [ARGS...]]  verify_out OUT ARGS..., then
+#                      same_records OUT FILE (FILE "" for no comparison).
 #   tmp_files DIR      the names of the temporary files (*.tmp) under DIR,
 #                      one a line; nothing when there are none.
 #   journal_shards OUT the shards OUT/ben-prep.journal records as finished.
@@ -181,6 +194,39 @@ link_sample() {
       ln -s "$d"/* "$dir/$side/${d##*/}/"
     done
   done
+}
+
+verify_np=${verify_np:-1}
+verify_out() {
+  local out=$1
+  shift
+  "${mpirun[@]}" -np "$verify_np" "$BEN_PREP" verify "$out" "$@" \
+    >"$tmp/check" 2>&1
+}
+
+manifest_shards() {
+  python3 - "$1" <<'EOF'
+import json, os, sys
+m = json.load(open(os.path.join(sys.argv[1], "manifest.json")))
+for split in m["splits"].values():
+    for shard in split["shards"]:
+        print(os.path.join(sys.argv[1], shard["path"]))
+EOF
+}
+
+same_records() {
+  local ref=${2:-$golden} f files=()
+  while IFS= read -r f; do files+=("$f"); done < <(manifest_shards "$1")
+  ((${#files[@]})) || files=(/dev/null)
+  local msg
+  msg=$(cat "${files[@]}" | cmp - "$ref" 2>&1) || { echo "$msg" >"$tmp/check"; return 1; }
+}
+
+check_records() {
+  local out=$1 ref=${2-$golden}
+  shift $(($# < 2 ? $# : 2))
+  verify_out "$out" "$@" || return
+  [[ -z $ref ]] || same_records "$out" "$ref"
 }
 
 tmp_files() { [[ ! -d $1 ]] || find "$1" -name '*.tmp' -printf '%f\n'; }

@@ -16,14 +16,16 @@
 #   test_bad_input.sh decoders NP     band files of ambiguous meaning: the same
 #                                     records from --decoder auto and gdal
 #
-# Environment: BEN_PREP, BP_CHECK, SHARED, MPIRUN, FAILIO_PRELOAD (the failio
+# Environment: BEN_PREP, SHARED, MPIRUN, FAILIO_PRELOAD (the failio
 # shim, for max-failures and nonfinite), TIFF_VARIANT (tests/tools/
 # tiff_variant.py, for decoders). Every case runs even when an
 # earlier one failed; the script fails at the end if any did.
 set -euo pipefail
 mode=${1:?usage: test_bad_input.sh csv|patch NP|max-failures NP|nonfinite NP|decoders NP}
 np=${2:-2}
-: "${BEN_PREP:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}"
+: "${BEN_PREP:?}" "${SHARED:?}" "${MPIRUN:?}"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 read -r -a mpirun <<<"$MPIRUN"
 
 tmp=$(mktemp -d)
@@ -413,7 +415,7 @@ expect_good_csv() { # what, csv path, warning pattern
   [[ $rc -eq 0 ]] || { fail "$what: exit status $rc, expected 0"; ok=0; }
   grep -E 'warning' "$tmp/err" | grep -qE -- "$warning" ||
     { fail "$what: no warning /$warning/"; ok=0; }
-  "$BP_CHECK" "$tmp/out" --golden "$golden" >"$tmp/check" 2>&1 ||
+  check_records "$tmp/out" "$golden" ||
     { fail "$what: output differs from the golden records: $(head -n 5 "$tmp/check")"; ok=0; }
   [[ $ok -eq 0 ]] || pass "$what"
 }
@@ -571,14 +573,12 @@ max_failures_cases() {
       { fail "$what: totals.failures is not 4"; ok=0; }
     grep -A6 '"totals"' "$m" | grep -q '"records": 2' ||
       { fail "$what: totals.records is not 2"; ok=0; }
-    # The independent checker on the output with skipped rows: the shards
+    # verify --deep on the output with skipped rows: the shards
     # concatenated are the golden records of rows 1 and 6, every pixel and
     # label matches the sources.
     golden_rows 1 6 >"$tmp/good.tfrecord"
-    "$BP_CHECK" "$tmp/out" --golden "$tmp/good.tfrecord" \
-      --sources "$tmp/S1" "$tmp/S2" --labels "$SHARED/label_indices.json" \
-      >"$tmp/check" 2>&1 ||
-      { fail "$what: bp-check rejects the output: $(head -n 5 "$tmp/check")"; ok=0; }
+    check_records "$tmp/out" "$tmp/good.tfrecord" --deep "$tmp/S1" "$tmp/S2" ||
+      { fail "$what: verify --deep or the golden rows reject the output: $(head -n 5 "$tmp/check")"; ok=0; }
   fi
   cmp -s "$tmp/out/example_mm-00000-of-00003.tfrecord" <(golden_rows 1) ||
     { fail "$what: shard 0 is not golden row 1"; ok=0; }
@@ -702,10 +702,11 @@ max_failures_cases() {
 
 # ---- NaN and infinite pixels ---------------------------------------------------
 # In the S1 bands (float32): the records keep every pixel bit for bit
-# (bp-check and verify --deep against the sources), the manifest is strict
-# JSON (parsed by a parser that rejects NaN and Infinity), each band's
-# statistics count the non-finite values apart ("nonfinite") and leave them
-# out of count, mean, std, min and max (the independent checker's figures),
+# (verify --deep against the sources), the manifest is strict JSON (parsed
+# by a parser that rejects NaN and Infinity), each band's statistics count
+# the non-finite values apart ("nonfinite") and leave them out of count,
+# mean, std, min and max (verify's figures from the records it found equal
+# to the sources),
 # on NP ranks and on 1, and through the journal and --resume.
 
 # set_pixels FILE INDEX=HEXBITS... : a real copy of FILE (an uncompressed
@@ -771,10 +772,9 @@ check_output() { # what, out
   [[ $rc -eq 0 ]] || { fail "$what: exit status $rc"; return; }
   why=$(strict_json "$out/manifest.json") ||
     { fail "$what: manifest.json is not strict JSON: $why"; ok=0; }
-  # Pixels bit for bit, labels, and the statistics against the sources.
-  "$BP_CHECK" "$out" --sources "$tmp/S1" "$tmp/S2" --labels "$SHARED/label_indices.json" \
-    --stats >"$tmp/check" 2>&1 ||
-    { fail "$what: bp-check: $(grep -v '^ok' "$tmp/check" | head -n 5)"; ok=0; }
+  # Pixels bit for bit, labels, and the statistics against the records.
+  verify_out "$out" --deep "$tmp/S1" "$tmp/S2" ||
+    { fail "$what: verify --deep: $(grep -v 'info:' "$tmp/check" | head -n 5)"; ok=0; }
   local n
   n=$(figure "$out/manifest.json" VV nonfinite)
   [[ $n == "$nonfinite_vv" ]] || { fail "$what: VV nonfinite $n, expected $nonfinite_vv"; ok=0; }

@@ -9,10 +9,12 @@
 #   --resume refused (exit 2) when the inputs or options differ; a second run
 #   into a folder that a run is writing is refused and disturbs nothing.
 #
-#   test_output.sh     environment: BEN_PREP, BP_CHECK, SHARED, MPIRUN,
+#   test_output.sh     environment: BEN_PREP, SHARED, MPIRUN,
 #                      FAILIO_PRELOAD (LD_PRELOAD value for the shim)
 set -euo pipefail
-: "${BEN_PREP:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
+: "${BEN_PREP:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 read -r -a mpirun <<<"$MPIRUN"
 
 tmp=$(mktemp -d)
@@ -100,8 +102,8 @@ expect_output_failure() { # what, out, pattern
 # The complete, golden output in OUT.
 expect_golden() { # what, out
   local ok=1
-  "$BP_CHECK" "$2" --golden "$golden" >"$tmp/check" 2>&1 ||
-    { fail "$1: bp-check: $(head -n 5 "$tmp/check")"; ok=0; }
+  check_records "$2" "$golden" ||
+    { fail "$1: verify, golden records: $(head -n 5 "$tmp/check")"; ok=0; }
   [[ ! -e $2/ben-prep.journal ]] || { fail "$1: the journal is left after a complete run"; ok=0; }
   return $((1 - ok))
 }

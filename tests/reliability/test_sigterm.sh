@@ -9,13 +9,15 @@
 # SIGTERM to the one rank of a 1-rank run; SIGTERM to mpirun (it forwards the signal to the ranks; mpirun's own exit
 # status is then its own, not the ranks').
 #
-#   test_sigterm.sh   environment: BEN_PREP, BEN_SYNTH, BP_CHECK, SHARED, MPIRUN,
+#   test_sigterm.sh   environment: BEN_PREP, BEN_SYNTH, SHARED, MPIRUN,
 #                     FAILIO_PRELOAD
 #
 # The run is slowed down with the failio shim (a delay on every GeoTIFF open)
 # so that it is still running when the journal shows 2 finished shards.
 set -euo pipefail
-: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
+: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -170,7 +172,7 @@ interrupted_read() { # np
   "${mpirun[@]}" -np "$np" "$BEN_PREP" "${sample_args[@]}" --resume 2>"$tmp/err" || rc=$?
   sanitizer_check "$what: --resume"
   [[ $rc -eq 0 ]] || { fail "$what: --resume: exit status $rc, expected 0"; ok=0; }
-  "$BP_CHECK" "$out" --golden "$SHARED/golden/example_mm.tfrecord" >"$tmp/check" 2>&1 ||
+  check_records "$out" "$SHARED/golden/example_mm.tfrecord" ||
     { fail "$what: --resume: not the golden records: $(head -n 3 "$tmp/check")"; ok=0; }
   [[ $(tr -d ' \n' <"$out/manifest.json" 2>/dev/null) == *'"failures":[],'* ]] ||
     { fail "$what: --resume: the manifest lists failures"; ok=0; }

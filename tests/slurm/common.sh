@@ -3,11 +3,11 @@
 # archive, the reference output, submitting a job script and checking its
 # log and its output.
 #
-# Environment (from CTest): BEN_PREP, BEN_SYNTH, BP_CHECK, SHARED, MPIRUN,
+# Environment (from CTest): BEN_PREP, BEN_SYNTH, SHARED, MPIRUN,
 # BEN_JOB_SRUN, BEN_JOB_MPIRUN, BEN_JOB_VERIFY (the job scripts),
 # FAILIO_PRELOAD (the shim that slows a run down).
 
-: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}"
+: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${SHARED:?}" "${MPIRUN:?}"
 : "${BEN_JOB_SRUN:?}" "${BEN_JOB_MPIRUN:?}" "${BEN_JOB_VERIFY:?}"
 read -r -a mpirun <<<"$MPIRUN"
 
@@ -76,21 +76,14 @@ same_output() {
 have_verify() { "$BEN_PREP" verify --help >/dev/null 2>&1; }
 
 # check_output OUT WHAT: verified: ben-prep verify (on 2 ranks, outside
-# SLURM) or, where this build has no verify yet, the independent checker.
+# SLURM).
 check_output() {
   local out=$1 what=$2
-  if have_verify; then
-    if "${mpirun[@]}" -np 2 "$BEN_PREP" verify "$out" -q >"${tmp:?}/verify.log" 2>&1; then
-      pass "$what: ben-prep verify: no problem"
-    else
-      sed 's/^/    | /' "$tmp/verify.log" | tail -n 20 >&2
-      fail "$what: ben-prep verify found problems"
-    fi
-  elif "$BP_CHECK" "$out" --sources "$s1" "$s2" --labels "$SHARED/label_indices.json" >"${tmp:?}/verify.log" 2>&1; then
-    pass "$what: bp-check: no problem (this build has no ben-prep verify)"
+  if "${mpirun[@]}" -np 2 "$BEN_PREP" verify "$out" -q >"${tmp:?}/verify.log" 2>&1; then
+    pass "$what: ben-prep verify: no problem"
   else
     sed 's/^/    | /' "$tmp/verify.log" | tail -n 20 >&2
-    fail "$what: bp-check found problems"
+    fail "$what: ben-prep verify found problems"
   fi
 }
 

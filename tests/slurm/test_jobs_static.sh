@@ -228,15 +228,11 @@ expect "conversion with BEN_SITE" 0 "^site file: $tmp/other.env$"
 grep -qxF "BEN_MAX_REQUEUES  (default)    10" "$tmp/o32/job-32/settings.txt" ||
   fail "BEN_SITE: the site file beside the script was read too"
 
-# The verify script (where ben-prep verify exists).
-if "$BEN_PREP" verify --help >/dev/null 2>&1; then
-  job ben-prep-verify.sbatch 33 BEN_OUT="$tmp/o31" BEN_VERIFY_DEEP=1
-  expect "verify --deep" 0 "^result:    exit 0: $tmp/o31 verified"
-  grep -qF "command:   srun --mpi=pmix --kill-on-bad-exit=0 --exclusive $BEN_PREP verify $tmp/o31 --deep $s1 $s2 " "$out" ||
-    { fail "verify: not the expected command"; sed 's/^/    | /' "$out" | grep command >&2; }
-else
-  echo "NOTE: this build has no 'ben-prep verify': the verify script was not run"
-fi
+# The verify script.
+job ben-prep-verify.sbatch 33 BEN_OUT="$tmp/o31" BEN_VERIFY_DEEP=1
+expect "verify --deep" 0 "^result:    exit 0: $tmp/o31 verified"
+grep -qF "command:   srun --mpi=pmix --kill-on-bad-exit=0 --exclusive $BEN_PREP verify $tmp/o31 --deep $s1 $s2 " "$out" ||
+  { fail "verify: not the expected command"; sed 's/^/    | /' "$out" | grep command >&2; }
 [[ ! -e $tmp/requeued ]] || fail "a job requeued itself without being signalled"
 
 # ---- failed and stalled attempts ----------------------------------------------------
