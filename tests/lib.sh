@@ -11,7 +11,8 @@
 #   make_tmp                             # $tmp, removed on exit
 #
 # Checks
-#   fail MESSAGE       "FAIL: MESSAGE" on stderr, then the file fail_log names
+#   fail MESSAGE       "FAIL: MESSAGE" on stderr ("FAIL: $fail_what: MESSAGE"
+#                      when fail_what is set), then the file fail_log names
 #                      (when set and present: the last run's messages),
 #                      indented, its last fail_tail lines (all when empty).
 #                      With fail_mode=stop (the default) the test exits 1;
@@ -88,12 +89,13 @@
 # shellcheck disable=SC2034
 
 fail_mode=stop
+fail_what=
 fail_log=
 fail_tail=
 failures=0
 
 fail() {
-  echo "FAIL: $*" >&2
+  echo "FAIL: ${fail_what:+$fail_what: }$*" >&2
   if [[ -n $fail_log && -f $fail_log ]]; then
     if [[ -n $fail_tail ]]; then
       sed 's/^/    | /' "$fail_log" | tail -n "$fail_tail" >&2
@@ -107,6 +109,7 @@ fail() {
 
 pass() { echo "PASS: $*"; }
 
+# shellcheck disable=SC2120 # WHAT is optional
 finish() {
   if ((failures)); then
     echo "$failures check(s) failed" >&2
@@ -253,12 +256,14 @@ tag_env() { echo "BENPREP_RELTEST_TAG=$tag"; }
 
 # shellcheck disable=SC2120 # RANK is optional
 tagged_ranks() {
-  local f p env
-  for f in /proc/[0-9]*/environ; do
+  local f p comm env
+  # The names first, with the shell's own read: no process per PID.
+  for f in /proc/[0-9]*/comm; do
+    read -r comm <"$f" 2>/dev/null || continue
+    [[ $comm == ben-prep ]] || continue
     p=${f#/proc/}
-    p=${p%/environ}
-    [[ $(cat "/proc/$p/comm" 2>/dev/null) == ben-prep ]] || continue
-    env=$(tr '\0' '\n' <"$f" 2>/dev/null) || continue
+    p=${p%/comm}
+    env=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null) || continue
     grep -qxF "BENPREP_RELTEST_TAG=$tag" <<<"$env" || continue
     [[ -z ${1:-} ]] || grep -qx "OMPI_COMM_WORLD_RANK=$1" <<<"$env" || continue
     echo "$p"

@@ -26,14 +26,9 @@ np=${2:-2}
 : "${BEN_PREP:?}" "${SHARED:?}" "${MPIRUN:?}"
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-read -r -a mpirun <<<"$MPIRUN"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-sample=$SHARED/bigearthnet-v1-sample
-csv=$SHARED/golden/example_mm.csv
-golden=$SHARED/golden/example_mm.tfrecord
-golden_idx=$SHARED/golden/example_mm.tfrecord.idx
+use_mpirun
+make_tmp
+csv=$golden_csv
 rps=2 # rows per shard: shard k holds rows 2k+1 and 2k+2 of the 6
 
 # The sample's rows: s2[N] and s1[N] are the names on CSV line N.
@@ -43,32 +38,12 @@ while IFS=, read -r a b; do
 done <"$csv"
 [[ ${#s2[@]} -eq 7 ]] || { echo "FAIL: expected 6 rows in $csv" >&2; exit 1; }
 
-failures=0
-fail() { # message; shows the last run's messages
-  echo "FAIL: $*" >&2
-  [[ -f $tmp/err ]] && sed 's/^/    | /' "$tmp/err" >&2
-  failures=$((failures + 1))
-}
-pass() { echo "PASS: $*"; }
+fail_mode=count fail_log=$tmp/err fail_tail=
 
 # ---- the sample copy ------------------------------------------------------
 # S1 and S2 roots whose patch folders are real folders of symlinks to the
 # read-only sample, so files can be removed or replaced per case.
-fresh_copy() {
-  rm -rf "$tmp/S1" "$tmp/S2"
-  mkdir -p "$tmp/S1" "$tmp/S2"
-  local d
-  for d in "$sample/BigEarthNet-S1-v1.0"/*/; do
-    d=${d%/}
-    mkdir "$tmp/S1/${d##*/}"
-    ln -s "$d"/* "$tmp/S1/${d##*/}/"
-  done
-  for d in "$sample/BigEarthNet-v1.0"/*/; do
-    d=${d%/}
-    mkdir "$tmp/S2/${d##*/}"
-    ln -s "$d"/* "$tmp/S2/${d##*/}/"
-  done
-}
+fresh_copy() { link_sample "$tmp"; }
 s2file() { echo "$tmp/S2/${s2[$1]}/${s2[$1]}_$2"; } # line, suffix
 s1file() { echo "$tmp/S1/${s1[$1]}/${s1[$1]}_$2"; }
 # The original (read-only) file behind a symlink of the copy.
@@ -104,24 +79,6 @@ convert() { # output folder, csv files and options...
     --records-per-shard "$rps" -n "$@" >"$tmp/out.txt" 2>"$tmp/err" || rc=$?
   sanitizer_check "ben-prep -n $*"
 }
-# With -DBENPREP_SANITIZE=ON, a sanitizer report fails the test even when the
-# exit status is the expected one (ASan exits 1 too).
-sanitizer_check() {
-  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$tmp/err"; then
-    fail "$1: sanitizer report"
-  fi
-}
-
-# The golden records of the given CSV rows, concatenated, on stdout.
-golden_rows() {
-  local r off size
-  for r in "$@"; do
-    read -r off size < <(sed -n "${r}p" "$golden_idx")
-    dd if="$golden" skip="$off" count="$size" iflag=skip_bytes,count_bytes \
-      status=none
-  done
-}
-
 # Every shard under a final name holds exactly the golden records of its
 # rows, leaving out the rows given as bad; no temporary file is left.
 check_shards() { # what, output folder, bad rows...
@@ -883,8 +840,4 @@ case $mode in
   *) echo "usage: test_bad_input.sh csv|patch NP|max-failures NP|nonfinite NP|decoders NP" >&2; exit 2 ;;
 esac
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "all $mode cases passed"
+finish "$mode cases"

@@ -15,27 +15,12 @@
 set -euo pipefail
 victim_rank=${1:-1} resume_np=${2:-2}
 : "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-tmp=$(mktemp -d)
-mp=
-cleanup() {
-  # Leave no rank of ours behind (only processes carrying this run's tag).
-  kill_tagged
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-tag=$tmp # unique: passed to the ranks as BENPREP_RELTEST_TAG
-
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f $tmp/err ]] && sed 's/^/    | /' "$tmp/err" | tail -n 40 >&2
-  exit 1
-}
-pass() { echo "PASS: $*"; }
+make_tmp # tag=$tmp: passed to the ranks as BENPREP_RELTEST_TAG
+at_exit kill_tagged # no rank of this test left behind
+fail_mode=stop fail_log=$tmp/err fail_tail=40
 
 # Shards under final names.
 final_shards() {

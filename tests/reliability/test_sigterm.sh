@@ -16,28 +16,13 @@
 # so that it is still running when the journal shows 2 finished shards.
 set -euo pipefail
 : "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-tmp=$(mktemp -d)
-mp=
-cleanup() {
-  kill_tagged
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-tag=$tmp # unique: passed to the ranks as BENPREP_RELTEST_TAG
+make_tmp # tag=$tmp: passed to the ranks as BENPREP_RELTEST_TAG
+at_exit kill_tagged # no rank of this test left behind
+fail_mode=count fail_log=$tmp/err fail_tail=30
 limit_s=15 # the run must end this soon after the signal
-
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f $tmp/err ]] && sed 's/^/    | /' "$tmp/err" | tail -n 30 >&2
-  failures=$((failures + 1))
-}
-pass() { echo "PASS: $*"; }
 
 # ---- the archive and the reference output -----------------------------------------
 make_reference || exit 1
@@ -181,8 +166,4 @@ interrupted_read() { # np
 interrupted_read 2
 interrupted_read 1
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "all interruption cases passed"
+finish "interruption cases"

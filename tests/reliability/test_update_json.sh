@@ -12,23 +12,12 @@ set -euo pipefail
 : "${BEN_PREP:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-read -r -a mpirun <<<"$MPIRUN"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-sample=$SHARED/bigearthnet-v1-sample
-csv=$SHARED/golden/example_mm.csv
-golden=$SHARED/golden/example_mm.tfrecord
-golden_idx=$SHARED/golden/example_mm.tfrecord.idx
+use_mpirun
+make_tmp
+csv=$golden_csv
 np=3
 
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f $tmp/err ]] && sed 's/^/    | /' "$tmp/err" | tail -n 30 >&2
-  failures=$((failures + 1))
-}
-pass() { echo "PASS: $*"; }
+fail_mode=count fail_log=$tmp/err fail_tail=30
 
 s2=("") s1=("")
 while IFS=, read -r a b; do
@@ -76,14 +65,6 @@ run() { # out, csv, [extra mpirun args before the program...]
   if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$tmp/err"; then
     fail "ben-prep -o $out: sanitizer report"
   fi
-}
-golden_rows() {
-  local r off size
-  for r in "$@"; do
-    read -r off size < <(sed -n "${r}p" "$golden_idx")
-    dd if="$golden" skip="$off" count="$size" iflag=skip_bytes,count_bytes \
-      status=none
-  done
 }
 # Everything but the S1 JSON files is as before.
 check_rest_unchanged() { # what
@@ -241,8 +222,4 @@ diff -r "$tmp/S1.orig" "$tmp/S1" >/dev/null || { fail "$what: S1 files changed";
 [[ ! -e $tmp/out5/manifest.json ]] || { fail "$what: a manifest was written"; ok=0; }
 [[ $ok -eq 0 ]] || pass "$what: exit 1, nothing skipped, originals untouched"
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "all --update_json cases passed"
+finish "--update_json cases"
