@@ -1,7 +1,8 @@
 /*
  * main.c - the ben-prep program: options first (--help, --version and usage
- * errors answer without starting MPI), then MPI up, the signal handlers,
- * the run or the verifier, MPI down, and the agreed exit status.
+ * errors answer without starting MPI, for the converter, verify and index
+ * alike), then MPI up, the signal handlers, the run, the verifier or the
+ * indexing, MPI down, and the agreed exit status.
  */
 #include <mpi.h>
 #include <signal.h>
@@ -12,8 +13,8 @@
 #include <malloc.h>
 #endif
 
-#include "benprep/archive.h"
 #include "benprep/config.h"
+#include "benprep/index.h"
 #include "benprep/log.h"
 #include "benprep/run.h"
 #include "benprep/status.h"
@@ -97,13 +98,26 @@ static int verify_main(int argc, char **argv)
     return exit_code;
 }
 
-/* "ben-prep index ARCHIVE...": build the archives' indexes on their own. */
+/* "ben-prep index ARCHIVE...": build the archives' indexes on their own;
+ * the options parsed before MPI starts, like the converter's; only rank 0
+ * prints. */
 static int index_main(int argc, char **argv)
 {
+    int printer = launcher_rank() == 0;
+    struct bp_index_request req;
+    enum bp_index_parse_result parsed =
+        bp_index_parse(argc - 1, argv + 1, &req, printer ? stdout : NULL,
+                       printer ? stderr : NULL);
+    if (parsed != BP_INDEX_RUN)
+        return bp_status_exit_code(parsed == BP_INDEX_USAGE ? BP_USAGE
+                                                            : BP_OK);
     int rank = 0;
-    if (start_mpi(&argc, &argv, &rank) != 0)
+    if (start_mpi(&argc, &argv, &rank) != 0) {
+        bp_index_request_free(&req);
         return 1;
-    int status = bp_index_main(argc - 1, argv + 1, MPI_COMM_WORLD);
+    }
+    int status = bp_index_run(&req, MPI_COMM_WORLD);
+    bp_index_request_free(&req);
     int code = bp_status_exit_code(status);
     if (status == BP_MPI)
         MPI_Abort(MPI_COMM_WORLD, code);

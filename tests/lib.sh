@@ -11,7 +11,8 @@
 #   make_tmp                             # $tmp, removed on exit
 #
 # Checks
-#   fail MESSAGE       "FAIL: MESSAGE" on stderr, then the file fail_log names
+#   fail MESSAGE       "FAIL: MESSAGE" on stderr ("FAIL: $fail_what: MESSAGE"
+#                      when fail_what is set), then the file fail_log names
 #                      (when set and present: the last run's messages),
 #                      indented, its last fail_tail lines (all when empty).
 #                      With fail_mode=stop (the default) the test exits 1;
@@ -49,6 +50,19 @@
 #                        read-only original (readlink gives it).
 #
 # Outputs
+#   verify_out OUT [ARGS...]   ben-prep verify OUT ARGS... on $verify_np
+#                      ranks (1 unless set): every shard against the
+#                      manifest, every record decoded and in its place, the
+#                      statistics against the records; with --deep S1_ROOT
+#                      S2_ROOT also every pixel and label against the
+#                      sources. Its messages in $tmp/check; its status.
+#   manifest_shards OUT   the shards OUT/manifest.json lists, in manifest
+#                      order (splits, then shards), as paths under OUT.
+#   same_records OUT [FILE]  the shards of OUT concatenated in manifest
+#                      order are FILE (default: the golden records) byte for
+#                      byte; otherwise cmp's message in $tmp/check.
+#   check_records OUT [FILE [ARGS...]]  verify_out OUT ARGS..., then
+#                      same_records OUT FILE (FILE "" for no comparison).
 #   tmp_files DIR      the names of the temporary files (*.tmp) under DIR,
 #                      one a line; nothing when there are none.
 #   journal_shards OUT the shards OUT/ben-prep.journal records as finished.
@@ -75,12 +89,13 @@
 # shellcheck disable=SC2034
 
 fail_mode=stop
+fail_what=
 fail_log=
 fail_tail=
 failures=0
 
 fail() {
-  echo "FAIL: $*" >&2
+  echo "FAIL: ${fail_what:+$fail_what: }$*" >&2
   if [[ -n $fail_log && -f $fail_log ]]; then
     if [[ -n $fail_tail ]]; then
       sed 's/^/    | /' "$fail_log" | tail -n "$fail_tail" >&2
@@ -94,6 +109,7 @@ fail() {
 
 pass() { echo "PASS: $*"; }
 
+# shellcheck disable=SC2120 # WHAT is optional
 finish() {
   if ((failures)); then
     echo "$failures check(s) failed" >&2
@@ -183,6 +199,39 @@ link_sample() {
   done
 }
 
+verify_np=${verify_np:-1}
+verify_out() {
+  local out=$1
+  shift
+  "${mpirun[@]}" -np "$verify_np" "$BEN_PREP" verify "$out" "$@" \
+    >"$tmp/check" 2>&1
+}
+
+manifest_shards() {
+  python3 - "$1" <<'EOF'
+import json, os, sys
+m = json.load(open(os.path.join(sys.argv[1], "manifest.json")))
+for split in m["splits"].values():
+    for shard in split["shards"]:
+        print(os.path.join(sys.argv[1], shard["path"]))
+EOF
+}
+
+same_records() {
+  local ref=${2:-$golden} f files=()
+  while IFS= read -r f; do files+=("$f"); done < <(manifest_shards "$1")
+  ((${#files[@]})) || files=(/dev/null)
+  local msg
+  msg=$(cat "${files[@]}" | cmp - "$ref" 2>&1) || { echo "$msg" >"$tmp/check"; return 1; }
+}
+
+check_records() {
+  local out=$1 ref=${2-$golden}
+  shift $(($# < 2 ? $# : 2))
+  verify_out "$out" "$@" || return
+  [[ -z $ref ]] || same_records "$out" "$ref"
+}
+
 tmp_files() { [[ ! -d $1 ]] || find "$1" -name '*.tmp' -printf '%f\n'; }
 
 journal_shards() {
@@ -207,12 +256,14 @@ tag_env() { echo "BENPREP_RELTEST_TAG=$tag"; }
 
 # shellcheck disable=SC2120 # RANK is optional
 tagged_ranks() {
-  local f p env
-  for f in /proc/[0-9]*/environ; do
+  local f p comm env
+  # The names first, with the shell's own read: no process per PID.
+  for f in /proc/[0-9]*/comm; do
+    read -r comm <"$f" 2>/dev/null || continue
+    [[ $comm == ben-prep ]] || continue
     p=${f#/proc/}
-    p=${p%/environ}
-    [[ $(cat "/proc/$p/comm" 2>/dev/null) == ben-prep ]] || continue
-    env=$(tr '\0' '\n' <"$f" 2>/dev/null) || continue
+    p=${p%/comm}
+    env=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null) || continue
     grep -qxF "BENPREP_RELTEST_TAG=$tag" <<<"$env" || continue
     [[ -z ${1:-} ]] || grep -qx "OMPI_COMM_WORLD_RANK=$1" <<<"$env" || continue
     echo "$p"

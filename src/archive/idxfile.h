@@ -68,6 +68,25 @@ enum bpx_idx_kind { BPX_IDX_TAR = 1, BPX_IDX_GZIP = 2 };
 
 #define BPX_IDX_FLAG_ENDED 1u /* tar's end-of-archive block was seen */
 
+/* The bytes of a block's header: u32 crc, u16 used, u16 ngroups. */
+#define BPX_IDX_BLOCK_HEAD 8u
+
+/* Formats why (when why and whysz are set); returns -1. */
+int bpx_whyf(char *why, size_t whysz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Whether [off, off + len) lies within size, without overflow. */
+static inline int bpx_fits(uint64_t off, uint64_t len, uint64_t size)
+{
+    return off <= size && len <= size - off;
+}
+
+/* The entries of the point sample for npoints access points. */
+static inline uint64_t bpx_sample_count(uint64_t npoints)
+{
+    return (npoints + BPX_IDX_SAMPLE_EVERY - 1) / BPX_IDX_SAMPLE_EVERY;
+}
+
 struct bpx_idx_header {
     uint32_t kind;        /* enum bpx_idx_kind */
     uint32_t block_bytes;

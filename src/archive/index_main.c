@@ -1,6 +1,8 @@
 /* index_main.c - "ben-prep index ARCHIVE...": build archive indexes on
- * their own, spread over the ranks (see archive.h). */
+ * their own, spread over the ranks (see archive.h and index.h): the
+ * command line read before MPI starts, then the collective run. */
 #include "benprep/archive.h"
+#include "benprep/index.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -12,17 +14,6 @@
 
 #include "benprep/log.h"
 #include "benprep/status.h"
-
-struct iopts {
-    const char *index_dir;
-    const char *out_dir;
-    uint64_t spacing;
-    int force;
-    int verbosity;
-    unsigned progress;
-    const char **archives;
-    int narchives;
-};
 
 static void help(FILE *out)
 {
@@ -79,7 +70,7 @@ static int usage(FILE *err, const char *fmt, ...)
 }
 
 /* BP_OK to run, -1 after --help, or BP_USAGE. */
-static int parse(int argc, char **argv, struct iopts *o, FILE *out, FILE *err)
+static int parse(int argc, char **argv, struct bp_index_request *o, FILE *out, FILE *err)
 {
     memset(o, 0, sizeof *o);
     o->progress = 30;
@@ -154,13 +145,31 @@ static int parse(int argc, char **argv, struct iopts *o, FILE *out, FILE *err)
     return BP_OK;
 }
 
+enum bp_index_parse_result bp_index_parse(int argc, char **argv,
+                                          struct bp_index_request *req,
+                                          FILE *out, FILE *err)
+{
+    int rc = parse(argc, argv, req, out, err);
+    if (rc == BP_OK)
+        return BP_INDEX_RUN;
+    bp_index_request_free(req);
+    return rc < 0 ? BP_INDEX_EXIT : BP_INDEX_USAGE;
+}
+
+void bp_index_request_free(struct bp_index_request *req)
+{
+    free(req->archives);
+    req->archives = NULL;
+    req->narchives = 0;
+}
+
 /* Higher status wins (the table's order of precedence). */
 static int worse(int a, int b)
 {
     return a > b ? a : b;
 }
 
-static int index_one(const struct iopts *o, const char *archive)
+static int index_one(const struct bp_index_request *o, const char *archive)
 {
     struct bp_index_options opt = {o->spacing, o->progress, 0};
     struct bp_index_info info;
@@ -189,30 +198,38 @@ static int index_one(const struct iopts *o, const char *archive)
     return BP_OK;
 }
 
-int bp_index_main(int argc, char **argv, MPI_Comm comm)
+int bp_index_run(const struct bp_index_request *req, MPI_Comm comm)
 {
     int rank = 0, nranks = 1;
     MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
-    struct iopts o;
-    int rc = parse(argc, argv, &o, rank == 0 ? stdout : NULL,
-                   rank == 0 ? stderr : NULL);
-    if (rc != BP_OK) {
-        free(o.archives);
-        fflush(stdout);
-        return rc < 0 ? BP_OK : rc;
-    }
-    int level = BP_LOG_INFO + o.verbosity;
+    int level = BP_LOG_INFO + req->verbosity;
     bp_log_setup(rank, level < BP_LOG_ERROR ? BP_LOG_ERROR : level);
     int status = BP_OK;
-    for (int i = 0; i < o.narchives; i++)
+    for (int i = 0; i < req->narchives; i++)
         if (i % nranks == rank)
-            status = worse(status, index_one(&o, o.archives[i]));
-    free(o.archives);
+            status = worse(status, index_one(req, req->archives[i]));
     int agreed = status;
     if (MPI_Allreduce(&status, &agreed, 1, MPI_INT, MPI_MAX, comm) !=
         MPI_SUCCESS)
         return BP_MPI;
     return agreed;
+}
+
+int bp_index_main(int argc, char **argv, MPI_Comm comm)
+{
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    struct bp_index_request req;
+    enum bp_index_parse_result parsed =
+        bp_index_parse(argc, argv, &req, rank == 0 ? stdout : NULL,
+                       rank == 0 ? stderr : NULL);
+    if (parsed != BP_INDEX_RUN) {
+        fflush(stdout);
+        return parsed == BP_INDEX_USAGE ? BP_USAGE : BP_OK;
+    }
+    int status = bp_index_run(&req, comm);
+    bp_index_request_free(&req);
+    return status;
 }

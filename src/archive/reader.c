@@ -436,15 +436,15 @@ static int damaged_from(const struct bp_archive *a)
     return a->h->damage_offset != BPX_IDX_NO_DAMAGE;
 }
 
-int bp_archive_read(struct bp_archive *a, const char *member, void *buf,
-                    size_t cap, size_t *len, struct bp_failure *why)
+/* The index entry of member, checked: a regular file that fits cap and
+ * lies before any damage. BP_OK (*e set) or BP_INPUT (why). */
+static int find_member(struct bp_archive *a, const char *member, size_t cap,
+                       struct bpx_entry *e, struct bp_failure *why)
 {
-    *len = 0;
     const char *folder, *name;
     size_t flen, nlen;
     split(member, &folder, &flen, &name, &nlen);
-    struct bpx_entry e;
-    int rc = bpx_idx_lookup(a->x, folder, flen, name, nlen, &e, a->why,
+    int rc = bpx_idx_lookup(a->x, folder, flen, name, nlen, e, a->why,
                             sizeof a->why);
     if (rc < 0)
         return fail(a, why, member,
@@ -462,54 +462,69 @@ int bp_archive_read(struct bp_archive *a, const char *member, void *buf,
                         what, a->h->damage_offset, a->h->damage);
         return fail(a, why, member, "%s", what);
     }
-    if (e.type != BPX_MEMBER_FILE)
-        return fail(a, why, member, "%s", type_text(e.type));
-    if (e.size >= BP_ARCHIVE_MEMBER_LIMIT)
+    if (e->type != BPX_MEMBER_FILE)
+        return fail(a, why, member, "%s", type_text(e->type));
+    if (e->size >= BP_ARCHIVE_MEMBER_LIMIT)
         return fail(a, why, member,
                     "member of %" PRIu64 " bytes: larger than %u bytes, not a "
                     "BigEarthNet patch file",
-                    e.size, BP_ARCHIVE_MEMBER_LIMIT - 1);
-    if (e.size > cap)
+                    e->size, BP_ARCHIVE_MEMBER_LIMIT - 1);
+    if (e->size > cap)
         return fail(a, why, member,
                     "member of %" PRIu64 " bytes does not fit the buffer of "
                     "%zu bytes",
-                    e.size, cap);
-    if (damaged_from(a) && e.off + e.size > a->h->damage_offset)
+                    e->size, cap);
+    if (damaged_from(a) && e->off + e->size > a->h->damage_offset)
         return fail(a, why, member,
                     "cannot be read: the archive is damaged from byte %" PRIu64
                     " of its tar stream on (%s)",
                     a->h->damage_offset, a->h->damage);
+    return BP_OK;
+}
+
+/* The cache filled so that it holds e's data: the folder's span at once
+ * when it fits, else the member; a plain tar read ahead in archive order.
+ * 0, or -1 (a->why). */
+static int fetch(struct bp_archive *a, const struct bpx_entry *e)
+{
+    uint64_t end = e->off + e->size;
+    uint64_t s = e->off, t = end;
+    if (e->span_end - e->span_start <= CACHE_BYTES && e->span_start <= e->off &&
+        e->span_end >= end) {
+        s = e->span_start;
+        t = e->span_end;
+    }
+    /* Nothing past the readable stream (a damaged or cut archive). */
+    uint64_t limit = a->h->stream_bytes;
+    if (damaged_from(a) && a->h->damage_offset < limit)
+        limit = a->h->damage_offset;
+    if (t > limit)
+        t = limit > end ? limit : end;
+    uint64_t cache_end = a->cache_off + a->cache_len;
+    if (a->kind != BP_ROOT_TAR)
+        return fill_gzip(a, s, t);
+    /* Read in archive order: run ahead, one large read. */
+    if (s >= cache_end && s - cache_end <= CACHE_BYTES && a->cache_len)
+        t = s + CACHE_BYTES > t ? s + CACHE_BYTES : t;
+    if (t > a->h->archive_size)
+        t = a->h->archive_size > end ? a->h->archive_size : end;
+    return fill_tar(a, s, t, end);
+}
+
+int bp_archive_read(struct bp_archive *a, const char *member, void *buf,
+                    size_t cap, size_t *len, struct bp_failure *why)
+{
+    *len = 0;
+    struct bpx_entry e;
+    int rc = find_member(a, member, cap, &e, why);
+    if (rc != BP_OK)
+        return rc;
     uint64_t end = e.off + e.size;
     if (e.size && !(e.off >= a->cache_off &&
-                    end <= a->cache_off + a->cache_len)) {
-        /* Fetch the folder's span at once when it fits, else the member. */
-        uint64_t s = e.off, t = end;
-        if (e.span_end - e.span_start <= CACHE_BYTES && e.span_start <= e.off &&
-            e.span_end >= end) {
-            s = e.span_start;
-            t = e.span_end;
-        }
-        /* Nothing past the readable stream (a damaged or cut archive). */
-        uint64_t limit = a->h->stream_bytes;
-        if (damaged_from(a) && a->h->damage_offset < limit)
-            limit = a->h->damage_offset;
-        if (t > limit)
-            t = limit > end ? limit : end;
-        uint64_t cache_end = a->cache_off + a->cache_len;
-        if (a->kind == BP_ROOT_TAR) {
-            /* Read in archive order: run ahead, one large read. */
-            if (s >= cache_end && s - cache_end <= CACHE_BYTES && a->cache_len)
-                t = s + CACHE_BYTES > t ? s + CACHE_BYTES : t;
-            if (t > a->h->archive_size)
-                t = a->h->archive_size > end ? a->h->archive_size : end;
-            rc = fill_tar(a, s, t, end);
-        } else {
-            rc = fill_gzip(a, s, t);
-        }
-        if (rc != 0) {
-            a->cache_len = 0;
-            return fail(a, why, member, "%s", a->why);
-        }
+                    end <= a->cache_off + a->cache_len) &&
+        fetch(a, &e) != 0) {
+        a->cache_len = 0;
+        return fail(a, why, member, "%s", a->why);
     }
     if (e.size)
         memcpy(buf, a->cache + (e.off - a->cache_off), (size_t)e.size);

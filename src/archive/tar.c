@@ -1,5 +1,6 @@
 /* tar.c - the streaming tar parser (see tar.h). */
 #include "tar.h"
+#include "tar_fields.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -88,102 +89,6 @@ static int fail(struct bpx_tar *t, uint64_t offset, const char *fmt, ...)
     t->error_offset = offset;
     t->state = ST_ERROR;
     return -1;
-}
-
-/* A header field for messages: printable bytes up to the first NUL. */
-static void field_text(char *dst, size_t cap, const unsigned char *p,
-                       size_t n)
-{
-    size_t j = 0;
-    for (size_t i = 0; i < n && p[i] && j + 1 < cap; i++)
-        dst[j++] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
-    dst[j] = '\0';
-}
-
-/* A numeric field: octal digits (leading spaces, then a space or NUL or the
- * field's end), or GNU base-256 when the first byte has its top bit set.
- * 0 with *v, or -1. */
-static int parse_number(const unsigned char *p, size_t n, uint64_t *v)
-{
-    uint64_t x = 0;
-    if (p[0] & 0x80) {
-        if (p[0] != 0x80)
-            return -1; /* negative, or a sign byte we do not know */
-        for (size_t i = 1; i < n; i++) {
-            if (x >> 55)
-                return -1;
-            x = x << 8 | p[i];
-        }
-        *v = x;
-        return 0;
-    }
-    size_t i = 0;
-    while (i < n && (p[i] == ' ' || p[i] == '\0'))
-        i++;
-    if (i == n) {
-        *v = 0; /* an empty field (some tools leave unused ones so) */
-        return 0;
-    }
-    size_t digits = 0;
-    for (; i < n && p[i] >= '0' && p[i] <= '7'; i++, digits++) {
-        if (x >> 60)
-            return -1;
-        x = x << 3 | (uint64_t)(p[i] - '0');
-    }
-    for (; i < n; i++)
-        if (p[i] != ' ' && p[i] != '\0')
-            return -1;
-    if (!digits)
-        return -1;
-    *v = x;
-    return 0;
-}
-
-/* 0 when the checksum field matches the unsigned (or old signed) sum, -1
- * when it does not, -2 when the field is not a number. */
-static int check_sum(const unsigned char *h, uint64_t *stored,
-                     uint64_t *computed)
-{
-    uint64_t usum = 0;
-    int64_t ssum = 0;
-    for (size_t i = 0; i < BPX_TAR_BLOCK; i++) {
-        unsigned char c = i >= 148 && i < 156 ? ' ' : h[i];
-        usum += c;
-        ssum += (signed char)c;
-    }
-    *computed = usum;
-    *stored = 0;
-    if (parse_number(h + 148, 8, stored) != 0)
-        return -2;
-    return *stored == usum || (int64_t)*stored == ssum ? 0 : -1;
-}
-
-static int is_zero_block(const unsigned char *h)
-{
-    for (size_t i = 0; i < BPX_TAR_BLOCK; i++)
-        if (h[i])
-            return 0;
-    return 1;
-}
-
-static int has_ustar_magic(const unsigned char *h)
-{
-    return memcmp(h + 257, "ustar", 5) == 0;
-}
-
-int bpx_tar_header_kind(const unsigned char block[BPX_TAR_BLOCK])
-{
-    uint64_t stored, computed, size;
-    if (is_zero_block(block) || check_sum(block, &stored, &computed) != 0)
-        return 0;
-    if (has_ustar_magic(block))
-        return 2;
-    if (!block[0] || parse_number(block + 124, 12, &size) != 0)
-        return 0;
-    for (size_t i = 0; i < 100 && block[i]; i++)
-        if (block[i] < 0x20)
-            return 0;
-    return 1;
 }
 
 /* Parse the pax records in t->ext[0..ext_len); global (type 'g') records
@@ -336,25 +241,27 @@ static int has_data(char flag)
              flag == '6');
 }
 
-/* A whole header block is in t->hdr. */
-static int header_done(struct bpx_tar *t, bpx_tar_member_fn fn, void *ctx)
+/* The zero block that ends the archive. */
+static int end_block(struct bpx_tar *t)
 {
-    const unsigned char *h = t->hdr;
-    t->hdr_fill = 0;
-    if (is_zero_block(h)) {
-        if (t->have_pend_start)
-            return fail(t, t->pend_start,
-                        "extension header at byte %" PRIu64
-                        " is followed by the end of the archive",
-                        t->pend_start);
-        t->ended = 1;
-        t->state = ST_END;
-        return 0;
-    }
+    if (t->have_pend_start)
+        return fail(t, t->pend_start,
+                    "extension header at byte %" PRIu64
+                    " is followed by the end of the archive",
+                    t->pend_start);
+    t->ended = 1;
+    t->state = ST_END;
+    return 0;
+}
+
+/* The header's checksum and size fields: 0 (*size set), or the failure. */
+static int check_header(struct bpx_tar *t, const unsigned char *h,
+                        uint64_t *size)
+{
     uint64_t stored, computed;
     char shown[101];
-    field_text(shown, sizeof shown, h, 100);
-    int sum = check_sum(h, &stored, &computed);
+    bpx_tar_field_text(shown, sizeof shown, h, 100);
+    int sum = bpx_tar_check_sum(h, &stored, &computed);
     if (sum == -2)
         return fail(t, t->header_pos,
                     "tar header at byte %" PRIu64 " (name field '%s'): "
@@ -366,34 +273,85 @@ static int header_done(struct bpx_tar *t, bpx_tar_member_fn fn, void *ctx)
                     "checksum mismatch (stored %" PRIu64 ", computed %" PRIu64
                     ")",
                     t->header_pos, shown, stored, computed);
-    char flag = (char)h[156];
-    uint64_t size;
-    if (parse_number(h + 124, 12, &size) != 0)
+    if (bpx_tar_number(h + 124, 12, size) != 0)
         return fail(t, t->header_pos,
                     "tar header at byte %" PRIu64 " ('%s'): bad size field",
                     t->header_pos, shown);
+    return 0;
+}
+
+/* An extension header (GNU long name or link, pax): its data follows. */
+static int ext_header(struct bpx_tar *t, char flag, uint64_t size)
+{
+    if (size > BPX_TAR_EXT_MAX)
+        return fail(t, t->header_pos,
+                    "tar extension header '%c' at byte %" PRIu64
+                    " of %" PRIu64 " bytes: more than %u",
+                    flag, t->header_pos, size, BPX_TAR_EXT_MAX);
+    t->ext_type = flag;
+    t->ext_len = 0;
+    t->ext_need = (size_t)size;
+    t->ext_pad = padding(size);
+    if (flag == 'g')
+        t->have_pend_start = 0; /* global: not part of the member */
+    if (size == 0)
+        return ext_done(t);
+    t->state = ST_EXT;
+    return 0;
+}
+
+/* The member's name: from a long name or pax header, else the header's
+ * prefix and name fields. */
+static void member_name(struct bpx_tar *t, const unsigned char *h,
+                        struct bpx_tar_member *m)
+{
+    if (t->have_pend_name) {
+        m->name = t->pend_name;
+        m->name_len = t->pend_name_len;
+        return;
+    }
+    if (t->have_glob_name) {
+        m->name = t->glob_name;
+        m->name_len = t->glob_name_len;
+        return;
+    }
+    size_t nlen = strnlen((const char *)h, 100), plen = 0;
+    /* Only POSIX ustar ("ustar\0") has a prefix; GNU's old format
+     * ("ustar  \0") keeps times there. */
+    if (memcmp(h + 257, "ustar\0", 6) == 0)
+        plen = strnlen((const char *)h + 345, 155);
+    size_t n = 0;
+    if (plen) {
+        memcpy(t->plain_name, h + 345, plen);
+        n = plen;
+        t->plain_name[n++] = '/';
+    }
+    memcpy(t->plain_name + n, h, nlen);
+    n += nlen;
+    t->plain_name[n] = '\0';
+    m->name = t->plain_name;
+    m->name_len = n;
+}
+
+/* A whole header block is in t->hdr. */
+static int header_done(struct bpx_tar *t, bpx_tar_member_fn fn, void *ctx)
+{
+    const unsigned char *h = t->hdr;
+    t->hdr_fill = 0;
+    if (bpx_tar_zero_block(h))
+        return end_block(t);
+    uint64_t size;
+    int rc = check_header(t, h, &size);
+    if (rc)
+        return rc;
+    char flag = (char)h[156];
     if (!t->have_pend_start) {
         t->pend_start = t->header_pos;
         t->have_pend_start = 1;
     }
     if (flag == 'L' || flag == 'K' || flag == 'x' || flag == 'X' ||
-        flag == 'g') {
-        if (size > BPX_TAR_EXT_MAX)
-            return fail(t, t->header_pos,
-                        "tar extension header '%c' at byte %" PRIu64
-                        " of %" PRIu64 " bytes: more than %u",
-                        flag, t->header_pos, size, BPX_TAR_EXT_MAX);
-        t->ext_type = flag;
-        t->ext_len = 0;
-        t->ext_need = (size_t)size;
-        t->ext_pad = padding(size);
-        if (flag == 'g')
-            t->have_pend_start = 0; /* global: not part of the member */
-        if (size == 0)
-            return ext_done(t);
-        t->state = ST_EXT;
-        return 0;
-    }
+        flag == 'g')
+        return ext_header(t, flag, size);
     if (flag == 'V') { /* GNU volume label: not a member */
         clear_pending(t);
         t->state = ST_HEADER;
@@ -404,30 +362,7 @@ static int header_done(struct bpx_tar *t, bpx_tar_member_fn fn, void *ctx)
     else if (t->have_glob_size)
         size = t->glob_size;
     struct bpx_tar_member m;
-    if (t->have_pend_name) {
-        m.name = t->pend_name;
-        m.name_len = t->pend_name_len;
-    } else if (t->have_glob_name) {
-        m.name = t->glob_name;
-        m.name_len = t->glob_name_len;
-    } else {
-        size_t nlen = strnlen((const char *)h, 100), plen = 0;
-        /* Only POSIX ustar ("ustar\0") has a prefix; GNU's old format
-         * ("ustar  \0") keeps times there. */
-        if (memcmp(h + 257, "ustar\0", 6) == 0)
-            plen = strnlen((const char *)h + 345, 155);
-        size_t n = 0;
-        if (plen) {
-            memcpy(t->plain_name, h + 345, plen);
-            n = plen;
-            t->plain_name[n++] = '/';
-        }
-        memcpy(t->plain_name + n, h, nlen);
-        n += nlen;
-        t->plain_name[n] = '\0';
-        m.name = t->plain_name;
-        m.name_len = n;
-    }
+    member_name(t, h, &m);
     m.typeflag = flag;
     m.type = member_type(flag, t->pend_sparse || flag == 'S');
     m.header_offset = t->pend_start;
@@ -438,7 +373,7 @@ static int header_done(struct bpx_tar *t, bpx_tar_member_fn fn, void *ctx)
                     "tar header at byte %" PRIu64 ": size %" PRIu64
                     " out of range",
                     t->header_pos, m.size);
-    field_text(t->cur_name, sizeof t->cur_name,
+    bpx_tar_field_text(t->cur_name, sizeof t->cur_name,
                (const unsigned char *)m.name, m.name_len);
     t->cur_size = m.size;
     t->cur_data = m.data_offset;

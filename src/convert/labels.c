@@ -240,41 +240,102 @@ static void quoted(char *dst, size_t size, const char *s, size_t len)
     snprintf(dst + out, size - out, "\"%s", cut ? "..." : "");
 }
 
+/* json[0..len) parsed into *root (NULL when it is no JSON at all): 0, or
+ * -1 with the reason (also when text follows the value). */
+static int parse_root(struct bp_label_parser *p, const char *json,
+                      size_t len, json_object **root, char *reason,
+                      size_t reason_size)
+{
+    json_tokener_reset(p->tok);
+    *root = json_tokener_parse_ex(p->tok, json, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(p->tok);
+    size_t end = json_tokener_get_parse_end(p->tok);
+    if (jerr == json_tokener_continue) {
+        /* A file of a bare number or word ends without telling the
+         * tokener that it ended; json-c's end of input is a NUL. */
+        *root = json_tokener_parse_ex(p->tok, "", 1);
+        jerr = json_tokener_get_error(p->tok);
+        end = len;
+    }
+    if (jerr != json_tokener_success)
+        return reject(reason, reason_size, "invalid JSON: %s",
+                      jerr == json_tokener_continue
+                          ? "unexpected end of file"
+                          : json_tokener_error_desc(jerr));
+    for (size_t i = end; i < len; i++) {
+        /* Allow trailing white space only. */
+        unsigned char c = (unsigned char)json[i];
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+            return reject(reason, reason_size,
+                          "invalid JSON: text after the object");
+    }
+    return 0;
+}
+
+/* The root's corresponding_s2_patch, when it has one, must be s2_name. 0,
+ * or -1 with the reason. */
+static int check_partner(json_object *root, const char *s2_name,
+                         char *reason, size_t reason_size)
+{
+    char shown[256];
+    json_object *partner = NULL;
+    if (!json_object_object_get_ex(root, "corresponding_s2_patch", &partner))
+        return 0;
+    if (!json_object_is_type(partner, json_type_string))
+        return reject(reason, reason_size,
+                      "corresponding_s2_patch is %s, expected the name %s",
+                      type_name(partner), s2_name);
+    if (!string_is(partner, s2_name)) {
+        quoted(shown, sizeof shown, json_object_get_string(partner),
+               (size_t)json_object_get_string_len(partner));
+        return reject(reason, reason_size,
+                      "corresponding_s2_patch is %s, but the row pairs it "
+                      "with %s",
+                      shown, s2_name);
+    }
+    return 0;
+}
+
+/* The 43-class names of the labels array into out->multi_hot. 0, or -1
+ * with the reason. */
+static int take_labels(json_object *labels, struct bp_label_json *out,
+                       char *reason, size_t reason_size)
+{
+    char shown[256];
+    size_t n = json_object_array_length(labels);
+    for (size_t i = 0; i < n; i++) {
+        json_object *item = json_object_array_get_idx(labels, i);
+        if (!json_object_is_type(item, json_type_string))
+            return reject(reason, reason_size,
+                          "label %zu is %s, expected a label name", i + 1,
+                          type_name(item));
+        const char *name = json_object_get_string(item);
+        size_t name_len = (size_t)json_object_get_string_len(item);
+        int idx = bp_label43_index(name, name_len);
+        if (idx < 0) {
+            quoted(shown, sizeof shown, name, name_len);
+            return reject(reason, reason_size, "unknown label name %s",
+                          shown);
+        }
+        int idx19 = bp_label19_of43(idx);
+        if (idx19 >= 0)
+            out->multi_hot[idx19] = 1;
+    }
+    return 0;
+}
+
 int bp_label_parse_json(struct bp_label_parser *p, const char *json,
                         size_t len, const char *s2_name,
                         struct bp_label_json *out, char *reason,
                         size_t reason_size)
 {
     int rc = -1;
-    char shown[256];
     memset(out, 0, sizeof *out);
     if (len > (size_t)INT32_MAX)
         return reject(reason, reason_size, "JSON file too large");
-    json_tokener_reset(p->tok);
-    json_object *root = json_tokener_parse_ex(p->tok, json, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(p->tok);
-    size_t end = json_tokener_get_parse_end(p->tok);
-    if (jerr == json_tokener_continue) {
-        /* A file of a bare number or word ends without telling the
-         * tokener that it ended; json-c's end of input is a NUL. */
-        root = json_tokener_parse_ex(p->tok, "", 1);
-        jerr = json_tokener_get_error(p->tok);
-        end = len;
-    }
-    if (jerr != json_tokener_success) {
-        reject(reason, reason_size, "invalid JSON: %s",
-               jerr == json_tokener_continue ? "unexpected end of file"
-                   : json_tokener_error_desc(jerr));
+    json_object *root = NULL;
+    if (parse_root(p, json, len, &root, reason, reason_size) != 0)
         goto out;
-    }
-    for (size_t i = end; i < len; i++) {
-        /* Allow trailing white space only. */
-        unsigned char c = (unsigned char)json[i];
-        if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
-            reject(reason, reason_size, "invalid JSON: text after the object");
-            goto out;
-        }
-    }
     if (!json_object_is_type(root, json_type_object)) {
         reject(reason, reason_size, "the JSON is %s, expected an object",
                type_name(root));
@@ -291,46 +352,9 @@ int bp_label_parse_json(struct bp_label_parser *p, const char *json,
                type_name(labels));
         goto out;
     }
-    json_object *partner = NULL;
-    if (s2_name && json_object_object_get_ex(root, "corresponding_s2_patch",
-                                             &partner)) {
-        if (!json_object_is_type(partner, json_type_string)) {
-            reject(reason, reason_size,
-                   "corresponding_s2_patch is %s, expected the name %s",
-                   type_name(partner), s2_name);
-            goto out;
-        }
-        if (!string_is(partner, s2_name)) {
-            quoted(shown, sizeof shown, json_object_get_string(partner),
-                   (size_t)json_object_get_string_len(partner));
-            reject(reason, reason_size,
-                   "corresponding_s2_patch is %s, but the row pairs it "
-                   "with %s",
-                   shown, s2_name);
-            goto out;
-        }
-    }
-    size_t n = json_object_array_length(labels);
-    for (size_t i = 0; i < n; i++) {
-        json_object *item = json_object_array_get_idx(labels, i);
-        if (!json_object_is_type(item, json_type_string)) {
-            reject(reason, reason_size,
-                   "label %zu is %s, expected a label name", i + 1,
-                   type_name(item));
-            goto out;
-        }
-        const char *name = json_object_get_string(item);
-        size_t name_len = (size_t)json_object_get_string_len(item);
-        int idx = bp_label43_index(name, name_len);
-        if (idx < 0) {
-            quoted(shown, sizeof shown, name, name_len);
-            reject(reason, reason_size, "unknown label name %s", shown);
-            goto out;
-        }
-        int idx19 = bp_label19_of43(idx);
-        if (idx19 >= 0)
-            out->multi_hot[idx19] = 1;
-    }
+    if ((s2_name && check_partner(root, s2_name, reason, reason_size) != 0) ||
+        take_labels(labels, out, reason, reason_size) != 0)
+        goto out;
     json_object *labels19 = NULL;
     out->has_19 = json_object_object_get_ex(root, "BigEarthNet_19_labels",
                                             &labels19);

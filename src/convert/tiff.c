@@ -86,6 +86,117 @@ static int field_single(const struct field *f, uint32_t *v)
     return 1;
 }
 
+/* What the IFD says about the image. */
+struct image {
+    uint32_t width, height, bits, compression, samples;
+    uint32_t rows_per_strip, planar, format;
+    struct field offsets, counts;
+};
+
+/* A tag that must hold one value: stored in *im, or 0 when the value
+ * rules the direct decoder out. */
+static int take_single(struct image *im, uint16_t tag, uint32_t v)
+{
+    switch (tag) {
+    case TAG_WIDTH: im->width = v; break;
+    case TAG_LENGTH: im->height = v; break;
+    case TAG_BITS: im->bits = v; break;
+    case TAG_COMPRESSION: im->compression = v; break;
+    case TAG_SAMPLES: im->samples = v; break;
+    case TAG_ROWS_PER_STRIP: im->rows_per_strip = v; break;
+    case TAG_PLANAR: im->planar = v; break;
+    case TAG_SAMPLE_FORMAT: im->format = v; break;
+    case TAG_SUBFILE_TYPE: /* a full-resolution image */
+        if (v != 0)
+            return 0;
+        break;
+    default: /* photometric (min-is-black), fill order, orientation,
+                predictor */
+        if (v != 1)
+            return 0;
+    }
+    return 1;
+}
+
+/* The n entries of the IFD at ifd into *im: 1, or 0 when the file is one
+ * for GDAL. */
+static int read_ifd(const unsigned char *buf, size_t len, uint32_t ifd,
+                    uint32_t n, struct image *im)
+{
+    *im = (struct image){.bits = 1, .compression = 1, .samples = 1,
+                         .rows_per_strip = UINT32_MAX, .planar = 1,
+                         .format = 1};
+    uint32_t previous = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const unsigned char *e = buf + ifd + 2 + 12 * i;
+        uint16_t tag = le16(e);
+        struct field f;
+        uint32_t v = 0;
+        /* Tags in ascending order, each once, as TIFF wants: readers differ
+         * on which of two entries counts (libtiff takes the first). */
+        if (i > 0 && tag <= previous)
+            return 0;
+        previous = tag;
+        switch (tag) {
+        case TAG_WIDTH: case TAG_LENGTH: case TAG_BITS: case TAG_COMPRESSION:
+        case TAG_SAMPLES: case TAG_ROWS_PER_STRIP: case TAG_PLANAR:
+        case TAG_SAMPLE_FORMAT: case TAG_FILL_ORDER: case TAG_ORIENTATION:
+        case TAG_PREDICTOR: case TAG_PHOTOMETRIC: case TAG_SUBFILE_TYPE:
+            if (!field_get(buf, len, e, &f) || !field_single(&f, &v) ||
+                !take_single(im, tag, v))
+                return 0;
+            break;
+        case TAG_STRIP_OFFSETS:
+            if (!field_get(buf, len, e, &im->offsets))
+                return 0;
+            break;
+        case TAG_STRIP_BYTES:
+            if (!field_get(buf, len, e, &im->counts))
+                return 0;
+            break;
+        case TAG_TILE_WIDTH: case TAG_TILE_LENGTH: case TAG_TILE_OFFSETS:
+        case TAG_TILE_BYTES: case TAG_EXTRA_SAMPLES: case TAG_COLOR_MAP:
+        case TAG_SUB_IFDS:
+            return 0;
+        default:
+            break; /* georeferencing, resolution, ...: not pixels */
+        }
+    }
+    return 1;
+}
+
+/* The rows of strip s. */
+static uint32_t strip_rows(const struct image *im, uint32_t s,
+                           uint32_t strips)
+{
+    return s + 1 < strips ? im->rows_per_strip
+                          : im->height - s * im->rows_per_strip;
+}
+
+/* Every strip of the right size, inside the file, one after the other,
+ * apart from each other and from the metadata (a file whose bytes serve
+ * twice is left to GDAL): 1, or 0. */
+static int strips_apart(size_t len, const struct image *im, uint32_t strips,
+                        size_t row_bytes, const struct span *meta,
+                        size_t nmeta)
+{
+    size_t strip_end = 0;
+    for (uint32_t s = 0; s < strips; s++) {
+        size_t bytes = strip_rows(im, s, strips) * row_bytes;
+        uint32_t off = field_value(&im->offsets, s);
+        if (field_value(&im->counts, s) != bytes || off > len ||
+            bytes > len - off)
+            return 0;
+        if (s > 0 && off < strip_end)
+            return 0;
+        strip_end = (size_t)off + bytes;
+        for (size_t k = 0; k < nmeta; k++)
+            if (off < meta[k].end && meta[k].start < strip_end)
+                return 0;
+    }
+    return 1;
+}
+
 int bp_tiff_decode_simple(const unsigned char *buf, size_t len, int side,
                           enum bp_tiff_sample sample, void *dst)
 {
@@ -103,106 +214,37 @@ int bp_tiff_decode_simple(const unsigned char *buf, size_t len, int side,
     size_t ifd_end = (size_t)ifd + 2 + (size_t)n * 12 + 4;
     if (ifd_end > len || le32(buf + ifd_end - 4) != 0)
         return 0;
-
-    uint32_t width = 0, height = 0, bits = 1, compression = 1, samples = 1;
-    uint32_t rows_per_strip = UINT32_MAX, planar = 1, format = 1;
-    struct field offsets = {0}, counts = {0};
-    uint32_t previous = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        const unsigned char *e = buf + ifd + 2 + 12 * i;
-        uint16_t tag = le16(e);
-        struct field f;
-        uint32_t v = 0;
-        /* Tags in ascending order, each once, as TIFF wants: readers differ
-         * on which of two entries counts (libtiff takes the first). */
-        if (i > 0 && tag <= previous)
-            return 0;
-        previous = tag;
-        switch (tag) {
-        case TAG_WIDTH: case TAG_LENGTH: case TAG_BITS: case TAG_COMPRESSION:
-        case TAG_SAMPLES: case TAG_ROWS_PER_STRIP: case TAG_PLANAR:
-        case TAG_SAMPLE_FORMAT: case TAG_FILL_ORDER: case TAG_ORIENTATION:
-        case TAG_PREDICTOR: case TAG_PHOTOMETRIC: case TAG_SUBFILE_TYPE:
-            if (!field_get(buf, len, e, &f) || !field_single(&f, &v))
-                return 0;
-            break;
-        case TAG_STRIP_OFFSETS:
-            if (!field_get(buf, len, e, &offsets))
-                return 0;
-            continue;
-        case TAG_STRIP_BYTES:
-            if (!field_get(buf, len, e, &counts))
-                return 0;
-            continue;
-        case TAG_TILE_WIDTH: case TAG_TILE_LENGTH: case TAG_TILE_OFFSETS:
-        case TAG_TILE_BYTES: case TAG_EXTRA_SAMPLES: case TAG_COLOR_MAP:
-        case TAG_SUB_IFDS:
-            return 0;
-        default:
-            continue; /* georeferencing, resolution, ...: not pixels */
-        }
-        switch (tag) {
-        case TAG_WIDTH: width = v; break;
-        case TAG_LENGTH: height = v; break;
-        case TAG_BITS: bits = v; break;
-        case TAG_COMPRESSION: compression = v; break;
-        case TAG_SAMPLES: samples = v; break;
-        case TAG_ROWS_PER_STRIP: rows_per_strip = v; break;
-        case TAG_PLANAR: planar = v; break;
-        case TAG_SAMPLE_FORMAT: format = v; break;
-        case TAG_SUBFILE_TYPE: /* a full-resolution image */
-            if (v != 0)
-                return 0;
-            break;
-        default: /* photometric (min-is-black), fill order, orientation,
-                    predictor */
-            if (v != 1)
-                return 0;
-        }
-    }
+    struct image im;
+    if (!read_ifd(buf, len, ifd, n, &im))
+        return 0;
     /* With one sample, both planar configurations store the same bytes. */
     uint32_t want_bits = sample == BP_TIFF_UINT16 ? 16 : 32;
     uint32_t want_format = sample == BP_TIFF_UINT16 ? 1 : 3;
-    if (width != (uint32_t)side || height != (uint32_t)side ||
-        bits != want_bits || format != want_format || compression != 1 ||
-        samples != 1 || (planar != 1 && planar != 2) || rows_per_strip == 0 ||
-        !offsets.values || !counts.values)
+    if (im.width != (uint32_t)side || im.height != (uint32_t)side ||
+        im.bits != want_bits || im.format != want_format ||
+        im.compression != 1 || im.samples != 1 ||
+        (im.planar != 1 && im.planar != 2) || im.rows_per_strip == 0 ||
+        !im.offsets.values || !im.counts.values)
         return 0;
-    if (rows_per_strip > height)
-        rows_per_strip = height;
-    uint32_t strips = (height + rows_per_strip - 1) / rows_per_strip;
-    if (offsets.count != strips || counts.count != strips)
+    if (im.rows_per_strip > im.height)
+        im.rows_per_strip = im.height;
+    uint32_t strips = (im.height + im.rows_per_strip - 1) / im.rows_per_strip;
+    if (im.offsets.count != strips || im.counts.count != strips)
         return 0;
-    size_t row_bytes = (size_t)width * (want_bits / 8);
-    unsigned char *out = dst;
+    size_t row_bytes = (size_t)im.width * (want_bits / 8);
     /* The bytes that are not pixels: the header, the IFD, the strip
      * offsets and byte counts (when they lie outside the IFD). */
-    struct span meta[4] = {{0, 8}, {ifd, ifd_end}, field_span(buf, &offsets),
-                           field_span(buf, &counts)};
-    size_t strip_end = 0;
-    for (uint32_t s = 0; s < strips; s++) {
-        uint32_t rows = s + 1 < strips ? rows_per_strip
-                                       : height - s * rows_per_strip;
-        size_t bytes = rows * row_bytes;
-        uint32_t off = field_value(&offsets, s);
-        if (field_value(&counts, s) != bytes || off > len || bytes > len - off)
-            return 0;
-        /* Strips one after the other, inside the file, apart from each
-         * other and from the metadata: a file whose bytes serve twice is
-         * left to GDAL. */
-        if (s > 0 && off < strip_end)
-            return 0;
-        strip_end = (size_t)off + bytes;
-        for (size_t k = 0; k < sizeof meta / sizeof meta[0]; k++)
-            if (off < meta[k].end && meta[k].start < strip_end)
-                return 0;
-    }
+    struct span meta[4] = {{0, 8}, {ifd, ifd_end},
+                           field_span(buf, &im.offsets),
+                           field_span(buf, &im.counts)};
+    if (!strips_apart(len, &im, strips, row_bytes, meta, 4))
+        return 0;
     /* Checked whole before anything is copied: dst is all or nothing. */
+    unsigned char *out = dst;
     for (uint32_t s = 0; s < strips; s++) {
-        uint32_t rows = s + 1 < strips ? rows_per_strip
-                                       : height - s * rows_per_strip;
-        memcpy(out, buf + field_value(&offsets, s), rows * row_bytes);
-        out += rows * row_bytes;
+        size_t bytes = strip_rows(&im, s, strips) * row_bytes;
+        memcpy(out, buf + field_value(&im.offsets, s), bytes);
+        out += bytes;
     }
     return 1;
 #endif

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# ben-prep index (bp_index_main): help, usage errors, archives spread over
-# two ranks, fresh indexes kept, --force, a damaged archive; run as the
-# program's own subcommand.
+# ben-prep index (bp_index_parse, bp_index_run): help and usage errors
+# before MPI starts, archives spread over two ranks, fresh indexes kept,
+# --force, a damaged archive; run as the program's own subcommand.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 mpirun=${MPIRUN:?}
 unset BP_TOOL_QUIET
@@ -27,7 +27,15 @@ grep -q "is a folder: only tar and gzip archives have indexes" "$work/err" || di
 run 2 "$work/missing.tar"
 grep -q "missing.tar: No such file" "$work/err" || die "missing"
 [[ ! -e $work/a.tar.bpidx ]] || die "an index after a usage error"
-ok "help and usage errors"
+# --help and usage errors answer before MPI starts: also where MPI cannot
+# start (a PML that does not exist makes MPI_Init fail).
+OMPI_MCA_pml=none-such run 0 --help
+grep -q "^usage: ben-prep index \[options\] ARCHIVE" "$work/out" || die "help without MPI"
+OMPI_MCA_pml=none-such run 2 --bogus "$work/a.tar"
+grep -q "unknown option '--bogus'" "$work/err" || die "usage error without MPI"
+OMPI_MCA_pml=none-such run 2 "$sample"
+grep -q "is a folder: only tar and gzip archives have indexes" "$work/err" || die "folder without MPI"
+ok "help and usage errors, before MPI starts"
 
 tar -C "$sample" -cf - BigEarthNet-S1-v1.0 | gzip >"$work/b.tar.gz"
 tar -C "$sample" --format=pax -cf - BigEarthNet-v1.0 | gzip -1 >"$work/c.tgz"

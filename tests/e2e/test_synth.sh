@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # End to end on a generated archive: PATCHES pairs in three splits,
 # converted on NP ranks, then every record checked pixel by pixel and label
-# by label against the source files by the independent checker. A second
+# by label against the source files by ben-prep verify --deep. A second
 # conversion on one rank must give byte-identical shards.
 #
 #   test_synth.sh PATCHES NP RPS
-#   environment: BEN_PREP, BEN_SYNTH, BP_CHECK, SHARED, MPIRUN
+#   environment: BEN_PREP, BEN_SYNTH, SHARED, MPIRUN
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 patches=$1 np=$2 rps=$3
-require_env BEN_PREP BEN_SYNTH BP_CHECK SHARED MPIRUN
+require_env BEN_PREP BEN_SYNTH SHARED MPIRUN
 use_mpirun
 make_tmp
 
@@ -27,8 +27,9 @@ convert() { # ranks, output folder
 }
 
 convert "$np" "$tmp/out"
-"$BP_CHECK" "$tmp/out" --sources "$a/BigEarthNet-S1-v1.0" "$a/BigEarthNet-v1.0" \
-  --labels "$SHARED/label_indices.json"
+verify_np=$np
+verify_out "$tmp/out" --deep "$a/BigEarthNet-S1-v1.0" "$a/BigEarthNet-v1.0" ||
+  fail "verify --deep: $(head -n 5 "$tmp/check")"
 
 convert 1 "$tmp/out1"
 for f in "$tmp/out1"/*.tfrecord; do

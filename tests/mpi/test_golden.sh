@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # MPI test over the real sample: NP ranks, RPS records per shard. The shards,
-# concatenated in manifest order, must equal the golden record file, and the
-# independent checker must accept the output down to every pixel.
+# concatenated in manifest order, must equal the golden record file, and
+# ben-prep verify --deep must accept the output down to every pixel.
 #
-#   test_golden.sh NP RPS     environment: BEN_PREP, BP_CHECK, SHARED, MPIRUN
+#   test_golden.sh NP RPS     environment: BEN_PREP, SHARED, MPIRUN
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 np=$1 rps=$2
-require_env BEN_PREP BP_CHECK SHARED MPIRUN
+require_env BEN_PREP SHARED MPIRUN
 use_mpirun
 make_tmp
 rows=$(grep -c . "$golden_csv")
@@ -23,6 +23,10 @@ shards=$(find "$tmp/out" -name '*.tfrecord' | wc -l)
 # Shard names sort in row order: plain concatenation in name order must
 # give the golden file too.
 cat "$tmp/out"/example_mm-*.tfrecord | cmp - "$golden"
-"$BP_CHECK" "$tmp/out" --golden "$golden" --sources "$sample_s1" "$sample_s2" \
-  --labels "$SHARED/label_indices.json"
+check_records "$tmp/out" "$golden" --deep "$sample_s1" "$sample_s2" ||
+  fail "verify --deep, golden records: $(head -n 5 "$tmp/check")"
+in_shards="$shards shards"
+[[ $shards -ne 1 ]] || in_shards="1 shard"
+grep -q "^verify: OK: $rows records in $in_shards of 1 split, every pixel and label" "$tmp/check" ||
+  fail "verify does not count $rows records in $in_shards: $(tail -n 1 "$tmp/check")"
 pass "$np ranks, $rps records per shard, $shards shards"

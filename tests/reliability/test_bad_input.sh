@@ -16,22 +16,19 @@
 #   test_bad_input.sh decoders NP     band files of ambiguous meaning: the same
 #                                     records from --decoder auto and gdal
 #
-# Environment: BEN_PREP, BP_CHECK, SHARED, MPIRUN, FAILIO_PRELOAD (the failio
+# Environment: BEN_PREP, SHARED, MPIRUN, FAILIO_PRELOAD (the failio
 # shim, for max-failures and nonfinite), TIFF_VARIANT (tests/tools/
 # tiff_variant.py, for decoders). Every case runs even when an
 # earlier one failed; the script fails at the end if any did.
 set -euo pipefail
 mode=${1:?usage: test_bad_input.sh csv|patch NP|max-failures NP|nonfinite NP|decoders NP}
 np=${2:-2}
-: "${BEN_PREP:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}"
-read -r -a mpirun <<<"$MPIRUN"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-sample=$SHARED/bigearthnet-v1-sample
-csv=$SHARED/golden/example_mm.csv
-golden=$SHARED/golden/example_mm.tfrecord
-golden_idx=$SHARED/golden/example_mm.tfrecord.idx
+: "${BEN_PREP:?}" "${SHARED:?}" "${MPIRUN:?}"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+use_mpirun
+make_tmp
+csv=$golden_csv
 rps=2 # rows per shard: shard k holds rows 2k+1 and 2k+2 of the 6
 
 # The sample's rows: s2[N] and s1[N] are the names on CSV line N.
@@ -41,32 +38,12 @@ while IFS=, read -r a b; do
 done <"$csv"
 [[ ${#s2[@]} -eq 7 ]] || { echo "FAIL: expected 6 rows in $csv" >&2; exit 1; }
 
-failures=0
-fail() { # message; shows the last run's messages
-  echo "FAIL: $*" >&2
-  [[ -f $tmp/err ]] && sed 's/^/    | /' "$tmp/err" >&2
-  failures=$((failures + 1))
-}
-pass() { echo "PASS: $*"; }
+fail_mode=count fail_log=$tmp/err fail_tail=
 
 # ---- the sample copy ------------------------------------------------------
 # S1 and S2 roots whose patch folders are real folders of symlinks to the
 # read-only sample, so files can be removed or replaced per case.
-fresh_copy() {
-  rm -rf "$tmp/S1" "$tmp/S2"
-  mkdir -p "$tmp/S1" "$tmp/S2"
-  local d
-  for d in "$sample/BigEarthNet-S1-v1.0"/*/; do
-    d=${d%/}
-    mkdir "$tmp/S1/${d##*/}"
-    ln -s "$d"/* "$tmp/S1/${d##*/}/"
-  done
-  for d in "$sample/BigEarthNet-v1.0"/*/; do
-    d=${d%/}
-    mkdir "$tmp/S2/${d##*/}"
-    ln -s "$d"/* "$tmp/S2/${d##*/}/"
-  done
-}
+fresh_copy() { link_sample "$tmp"; }
 s2file() { echo "$tmp/S2/${s2[$1]}/${s2[$1]}_$2"; } # line, suffix
 s1file() { echo "$tmp/S1/${s1[$1]}/${s1[$1]}_$2"; }
 # The original (read-only) file behind a symlink of the copy.
@@ -102,24 +79,6 @@ convert() { # output folder, csv files and options...
     --records-per-shard "$rps" -n "$@" >"$tmp/out.txt" 2>"$tmp/err" || rc=$?
   sanitizer_check "ben-prep -n $*"
 }
-# With -DBENPREP_SANITIZE=ON, a sanitizer report fails the test even when the
-# exit status is the expected one (ASan exits 1 too).
-sanitizer_check() {
-  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$tmp/err"; then
-    fail "$1: sanitizer report"
-  fi
-}
-
-# The golden records of the given CSV rows, concatenated, on stdout.
-golden_rows() {
-  local r off size
-  for r in "$@"; do
-    read -r off size < <(sed -n "${r}p" "$golden_idx")
-    dd if="$golden" skip="$off" count="$size" iflag=skip_bytes,count_bytes \
-      status=none
-  done
-}
-
 # Every shard under a final name holds exactly the golden records of its
 # rows, leaving out the rows given as bad; no temporary file is left.
 check_shards() { # what, output folder, bad rows...
@@ -413,7 +372,7 @@ expect_good_csv() { # what, csv path, warning pattern
   [[ $rc -eq 0 ]] || { fail "$what: exit status $rc, expected 0"; ok=0; }
   grep -E 'warning' "$tmp/err" | grep -qE -- "$warning" ||
     { fail "$what: no warning /$warning/"; ok=0; }
-  "$BP_CHECK" "$tmp/out" --golden "$golden" >"$tmp/check" 2>&1 ||
+  check_records "$tmp/out" "$golden" ||
     { fail "$what: output differs from the golden records: $(head -n 5 "$tmp/check")"; ok=0; }
   [[ $ok -eq 0 ]] || pass "$what"
 }
@@ -571,14 +530,12 @@ max_failures_cases() {
       { fail "$what: totals.failures is not 4"; ok=0; }
     grep -A6 '"totals"' "$m" | grep -q '"records": 2' ||
       { fail "$what: totals.records is not 2"; ok=0; }
-    # The independent checker on the output with skipped rows: the shards
+    # verify --deep on the output with skipped rows: the shards
     # concatenated are the golden records of rows 1 and 6, every pixel and
     # label matches the sources.
     golden_rows 1 6 >"$tmp/good.tfrecord"
-    "$BP_CHECK" "$tmp/out" --golden "$tmp/good.tfrecord" \
-      --sources "$tmp/S1" "$tmp/S2" --labels "$SHARED/label_indices.json" \
-      >"$tmp/check" 2>&1 ||
-      { fail "$what: bp-check rejects the output: $(head -n 5 "$tmp/check")"; ok=0; }
+    check_records "$tmp/out" "$tmp/good.tfrecord" --deep "$tmp/S1" "$tmp/S2" ||
+      { fail "$what: verify --deep or the golden rows reject the output: $(head -n 5 "$tmp/check")"; ok=0; }
   fi
   cmp -s "$tmp/out/example_mm-00000-of-00003.tfrecord" <(golden_rows 1) ||
     { fail "$what: shard 0 is not golden row 1"; ok=0; }
@@ -702,10 +659,11 @@ max_failures_cases() {
 
 # ---- NaN and infinite pixels ---------------------------------------------------
 # In the S1 bands (float32): the records keep every pixel bit for bit
-# (bp-check and verify --deep against the sources), the manifest is strict
-# JSON (parsed by a parser that rejects NaN and Infinity), each band's
-# statistics count the non-finite values apart ("nonfinite") and leave them
-# out of count, mean, std, min and max (the independent checker's figures),
+# (verify --deep against the sources), the manifest is strict JSON (parsed
+# by a parser that rejects NaN and Infinity), each band's statistics count
+# the non-finite values apart ("nonfinite") and leave them out of count,
+# mean, std, min and max (verify's figures from the records it found equal
+# to the sources),
 # on NP ranks and on 1, and through the journal and --resume.
 
 # set_pixels FILE INDEX=HEXBITS... : a real copy of FILE (an uncompressed
@@ -771,10 +729,9 @@ check_output() { # what, out
   [[ $rc -eq 0 ]] || { fail "$what: exit status $rc"; return; }
   why=$(strict_json "$out/manifest.json") ||
     { fail "$what: manifest.json is not strict JSON: $why"; ok=0; }
-  # Pixels bit for bit, labels, and the statistics against the sources.
-  "$BP_CHECK" "$out" --sources "$tmp/S1" "$tmp/S2" --labels "$SHARED/label_indices.json" \
-    --stats >"$tmp/check" 2>&1 ||
-    { fail "$what: bp-check: $(grep -v '^ok' "$tmp/check" | head -n 5)"; ok=0; }
+  # Pixels bit for bit, labels, and the statistics against the records.
+  verify_out "$out" --deep "$tmp/S1" "$tmp/S2" ||
+    { fail "$what: verify --deep: $(grep -v 'info:' "$tmp/check" | head -n 5)"; ok=0; }
   local n
   n=$(figure "$out/manifest.json" VV nonfinite)
   [[ $n == "$nonfinite_vv" ]] || { fail "$what: VV nonfinite $n, expected $nonfinite_vv"; ok=0; }
@@ -883,8 +840,4 @@ case $mode in
   *) echo "usage: test_bad_input.sh csv|patch NP|max-failures NP|nonfinite NP|decoders NP" >&2; exit 2 ;;
 esac
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "all $mode cases passed"
+finish "$mode cases"

@@ -7,33 +7,20 @@
 # 3-rank run (the manifest up to its "run" object).
 #
 #   test_kill_resume.sh [VICTIM [RESUME_NP]]   (default: rank 1, 2 ranks)
-#   environment: BEN_PREP, BEN_SYNTH, BP_CHECK, SHARED, MPIRUN, FAILIO_PRELOAD
+#   environment: BEN_PREP, BEN_SYNTH, SHARED, MPIRUN, FAILIO_PRELOAD
 #
 # The run is slowed down with the failio shim (a delay on every GeoTIFF open)
 # so that it is still running when the journal shows 3 finished shards, also
 # on a fast machine; on a slow one everything is polled with time limits.
 set -euo pipefail
 victim_rank=${1:-1} resume_np=${2:-2}
-: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
+: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-tmp=$(mktemp -d)
-mp=
-cleanup() {
-  # Leave no rank of ours behind (only processes carrying this run's tag).
-  kill_tagged
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-tag=$tmp # unique: passed to the ranks as BENPREP_RELTEST_TAG
-
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f $tmp/err ]] && sed 's/^/    | /' "$tmp/err" | tail -n 40 >&2
-  exit 1
-}
-pass() { echo "PASS: $*"; }
+make_tmp # tag=$tmp: passed to the ranks as BENPREP_RELTEST_TAG
+at_exit kill_tagged # no rank of this test left behind
+fail_mode=stop fail_log=$tmp/err fail_tail=40
 
 # Shards under final names.
 final_shards() {
@@ -132,7 +119,6 @@ while read -r ino mtime size f; do
 done <"$tmp/stat-before"
 same_output "$out" "$tmp/ref"
 grep -q '"run": {' "$out/manifest.json" || fail "the manifest has no run object"
-"$BP_CHECK" "$out" --sources "$a/BigEarthNet-S1-v1.0" "$a/BigEarthNet-v1.0" \
-  --labels "$SHARED/label_indices.json" >"$tmp/check" 2>&1 ||
-  fail "bp-check: $(head -n 5 "$tmp/check")"
-pass "resumed output identical to the uninterrupted run: $nshards shards, manifest; bp-check against the sources"
+verify_out "$out" --deep "$a/BigEarthNet-S1-v1.0" "$a/BigEarthNet-v1.0" ||
+  fail "verify --deep: $(head -n 5 "$tmp/check")"
+pass "resumed output identical to the uninterrupted run: $nshards shards, manifest; verify --deep against the sources"

@@ -9,29 +9,20 @@
 #   --resume refused (exit 2) when the inputs or options differ; a second run
 #   into a folder that a run is writing is refused and disturbs nothing.
 #
-#   test_output.sh     environment: BEN_PREP, BP_CHECK, SHARED, MPIRUN,
+#   test_output.sh     environment: BEN_PREP, SHARED, MPIRUN,
 #                      FAILIO_PRELOAD (LD_PRELOAD value for the shim)
 set -euo pipefail
-: "${BEN_PREP:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
-read -r -a mpirun <<<"$MPIRUN"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-sample=$SHARED/bigearthnet-v1-sample
+: "${BEN_PREP:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+use_mpirun
+make_tmp
 S1=$sample/BigEarthNet-S1-v1.0
 S2=$sample/BigEarthNet-v1.0
-csv=$SHARED/golden/example_mm.csv
-golden=$SHARED/golden/example_mm.tfrecord
-golden_idx=$SHARED/golden/example_mm.tfrecord.idx
+csv=$golden_csv
 np=3 rps=2 # 6 rows: 3 shards of 2
 
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f $tmp/err ]] && sed 's/^/    | /' "$tmp/err" >&2
-  failures=$((failures + 1))
-}
-pass() { echo "PASS: $*"; }
+fail_mode=count fail_log=$tmp/err fail_tail=
 
 rc=0
 # run OUT [ben-prep options...]; FAILIO_* variables given as FAILIO=(...) are
@@ -53,15 +44,6 @@ run() {
   if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$tmp/err"; then
     fail "ben-prep -o $out $*: sanitizer report"
   fi
-}
-
-golden_rows() {
-  local r off size
-  for r in "$@"; do
-    read -r off size < <(sed -n "${r}p" "$golden_idx")
-    dd if="$golden" skip="$off" count="$size" iflag=skip_bytes,count_bytes \
-      status=none
-  done
 }
 
 # Every *.tfrecord under OUT is a complete shard (the golden records of its
@@ -100,8 +82,8 @@ expect_output_failure() { # what, out, pattern
 # The complete, golden output in OUT.
 expect_golden() { # what, out
   local ok=1
-  "$BP_CHECK" "$2" --golden "$golden" >"$tmp/check" 2>&1 ||
-    { fail "$1: bp-check: $(head -n 5 "$tmp/check")"; ok=0; }
+  check_records "$2" "$golden" ||
+    { fail "$1: verify, golden records: $(head -n 5 "$tmp/check")"; ok=0; }
   [[ ! -e $2/ben-prep.journal ]] || { fail "$1: the journal is left after a complete run"; ok=0; }
   return $((1 - ok))
 }
@@ -376,8 +358,4 @@ NP=1 RPS=1 run "$out" --resume
 [[ $rc -eq 0 ]] && pass "after it, --resume takes the folder: complete" ||
   fail "--resume after the first run ended: exit status $rc"
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "all output cases passed"
+finish "output cases"

@@ -9,33 +9,20 @@
 # SIGTERM to the one rank of a 1-rank run; SIGTERM to mpirun (it forwards the signal to the ranks; mpirun's own exit
 # status is then its own, not the ranks').
 #
-#   test_sigterm.sh   environment: BEN_PREP, BEN_SYNTH, BP_CHECK, SHARED, MPIRUN,
+#   test_sigterm.sh   environment: BEN_PREP, BEN_SYNTH, SHARED, MPIRUN,
 #                     FAILIO_PRELOAD
 #
 # The run is slowed down with the failio shim (a delay on every GeoTIFF open)
 # so that it is still running when the journal shows 2 finished shards.
 set -euo pipefail
-: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
+: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-tmp=$(mktemp -d)
-mp=
-cleanup() {
-  kill_tagged
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-tag=$tmp # unique: passed to the ranks as BENPREP_RELTEST_TAG
+make_tmp # tag=$tmp: passed to the ranks as BENPREP_RELTEST_TAG
+at_exit kill_tagged # no rank of this test left behind
+fail_mode=count fail_log=$tmp/err fail_tail=30
 limit_s=15 # the run must end this soon after the signal
-
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f $tmp/err ]] && sed 's/^/    | /' "$tmp/err" | tail -n 30 >&2
-  failures=$((failures + 1))
-}
-pass() { echo "PASS: $*"; }
 
 # ---- the archive and the reference output -----------------------------------------
 make_reference || exit 1
@@ -170,7 +157,7 @@ interrupted_read() { # np
   "${mpirun[@]}" -np "$np" "$BEN_PREP" "${sample_args[@]}" --resume 2>"$tmp/err" || rc=$?
   sanitizer_check "$what: --resume"
   [[ $rc -eq 0 ]] || { fail "$what: --resume: exit status $rc, expected 0"; ok=0; }
-  "$BP_CHECK" "$out" --golden "$SHARED/golden/example_mm.tfrecord" >"$tmp/check" 2>&1 ||
+  check_records "$out" "$SHARED/golden/example_mm.tfrecord" ||
     { fail "$what: --resume: not the golden records: $(head -n 3 "$tmp/check")"; ok=0; }
   [[ $(tr -d ' \n' <"$out/manifest.json" 2>/dev/null) == *'"failures":[],'* ]] ||
     { fail "$what: --resume: the manifest lists failures"; ok=0; }
@@ -179,8 +166,4 @@ interrupted_read() { # np
 interrupted_read 2
 interrupted_read 1
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "all interruption cases passed"
+finish "interruption cases"

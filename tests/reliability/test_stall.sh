@@ -27,22 +27,9 @@ mode=${1:?usage: test_stall.sh stall|stop}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-tmp=$(mktemp -d)
-mp=
-tag=$tmp # unique: passed to the ranks as BENPREP_RELTEST_TAG
-cleanup() {
-  kill_tagged
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f $tmp/err ]] && sed 's/^/    | /' "$tmp/err" | tail -n 30 >&2
-  failures=$((failures + 1))
-}
-pass() { echo "PASS: $*"; }
+make_tmp # tag=$tmp: passed to the ranks as BENPREP_RELTEST_TAG
+at_exit kill_tagged # no rank of this test left behind
+fail_mode=count fail_log=$tmp/err fail_tail=30
 
 stall_limit=5
 limit_s=15 # a stopped run must end this soon after the signal
@@ -185,8 +172,4 @@ case $mode in
   *) echo "usage: test_stall.sh stall|stop" >&2; exit 2 ;;
 esac
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "all cases passed"
+finish "cases"

@@ -6,27 +6,18 @@
 # the golden ones; a second run changes nothing more; a failure while writing
 # the new version leaves the original bytes untouched.
 #
-#   test_update_json.sh   environment: BEN_PREP, BP_CHECK, SHARED, MPIRUN,
+#   test_update_json.sh   environment: BEN_PREP, SHARED, MPIRUN,
 #                         FAILIO_PRELOAD
 set -euo pipefail
-: "${BEN_PREP:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
-read -r -a mpirun <<<"$MPIRUN"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-sample=$SHARED/bigearthnet-v1-sample
-csv=$SHARED/golden/example_mm.csv
-golden=$SHARED/golden/example_mm.tfrecord
-golden_idx=$SHARED/golden/example_mm.tfrecord.idx
+: "${BEN_PREP:?}" "${SHARED:?}" "${MPIRUN:?}" "${FAILIO_PRELOAD:?}"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+use_mpirun
+make_tmp
+csv=$golden_csv
 np=3
 
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -f $tmp/err ]] && sed 's/^/    | /' "$tmp/err" | tail -n 30 >&2
-  failures=$((failures + 1))
-}
-pass() { echo "PASS: $*"; }
+fail_mode=count fail_log=$tmp/err fail_tail=30
 
 s2=("") s1=("")
 while IFS=, read -r a b; do
@@ -75,14 +66,6 @@ run() { # out, csv, [extra mpirun args before the program...]
     fail "ben-prep -o $out: sanitizer report"
   fi
 }
-golden_rows() {
-  local r off size
-  for r in "$@"; do
-    read -r off size < <(sed -n "${r}p" "$golden_idx")
-    dd if="$golden" skip="$off" count="$size" iflag=skip_bytes,count_bytes \
-      status=none
-  done
-}
 # Everything but the S1 JSON files is as before.
 check_rest_unchanged() { # what
   diff -r "$tmp/S2.orig" "$tmp/S2" >/dev/null || fail "$1: the S2 folders changed"
@@ -114,7 +97,7 @@ cmp -s "$(json 6)" "$tmp/S1.orig/${s1[6]}/${s1[6]}_labels_metadata.json" ||
 [[ $(stat -c '%a' "$(json 2)") == 640 ]] || { fail "first run: mode 0640 not kept"; ok=0; }
 check_rest_unchanged "first run"
 golden_rows 1 2 3 4 5 >"$tmp/golden5"
-"$BP_CHECK" "$tmp/out1" --golden "$tmp/golden5" >"$tmp/check" 2>&1 ||
+check_records "$tmp/out1" "$tmp/golden5" ||
   { fail "first run: records not golden: $(head -n 5 "$tmp/check")"; ok=0; }
 grep -q '"update_json": true' "$tmp/out1/manifest.json" || { fail "first run: the manifest does not say update_json"; ok=0; }
 [[ $ok -eq 0 ]] || pass "first run (rows 1-5): 5 S1 JSON files updated exactly, row 6 untouched, modes kept ($(modes)), S2 and TIFFs unchanged, records golden"
@@ -129,7 +112,7 @@ for n in 1 2 3 4 5 6; do
 done
 [[ $(modes) == "$modes_before" ]] || { fail "second run: file modes $(modes), before $modes_before"; ok=0; }
 check_rest_unchanged "second run"
-"$BP_CHECK" "$tmp/out2" --golden "$golden" >"$tmp/check" 2>&1 ||
+check_records "$tmp/out2" "$golden" ||
   { fail "second run: records not golden: $(head -n 5 "$tmp/check")"; ok=0; }
 [[ $ok -eq 0 ]] || pass "second run (rows 1-6): rows 1-5 unchanged, row 6 updated, records golden"
 cp -a "$tmp/S1" "$tmp/S1.after2"
@@ -142,7 +125,7 @@ if diff -r "$tmp/S1.after2" "$tmp/S1" >/dev/null && [[ $(modes) == "$modes_befor
 else
   fail "third run: the S1 folders changed: $(diff -rq "$tmp/S1.after2" "$tmp/S1" | tr '\n' ' ')"
 fi
-"$BP_CHECK" "$tmp/out3" --golden "$golden" >"$tmp/check" 2>&1 ||
+check_records "$tmp/out3" "$golden" ||
   fail "third run: records not golden: $(head -n 5 "$tmp/check")"
 
 # ---- no 19-class label: an empty list --------------------------------------------------
@@ -239,8 +222,4 @@ diff -r "$tmp/S1.orig" "$tmp/S1" >/dev/null || { fail "$what: S1 files changed";
 [[ ! -e $tmp/out5/manifest.json ]] || { fail "$what: a manifest was written"; ok=0; }
 [[ $ok -eq 0 ]] || pass "$what: exit 1, nothing skipped, originals untouched"
 
-if [[ $failures -gt 0 ]]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "all --update_json cases passed"
+finish "--update_json cases"

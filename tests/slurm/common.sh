@@ -3,32 +3,22 @@
 # archive, the reference output, submitting a job script and checking its
 # log and its output.
 #
-# Environment (from CTest): BEN_PREP, BEN_SYNTH, BP_CHECK, SHARED, MPIRUN,
+# Environment (from CTest): BEN_PREP, BEN_SYNTH, SHARED, MPIRUN,
 # BEN_JOB_SRUN, BEN_JOB_MPIRUN, BEN_JOB_VERIFY (the job scripts),
 # FAILIO_PRELOAD (the shim that slows a run down).
 
-: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${BP_CHECK:?}" "${SHARED:?}" "${MPIRUN:?}"
-: "${BEN_JOB_SRUN:?}" "${BEN_JOB_MPIRUN:?}" "${BEN_JOB_VERIFY:?}"
-read -r -a mpirun <<<"$MPIRUN"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+require_env BEN_PREP BEN_SYNTH SHARED MPIRUN BEN_JOB_SRUN BEN_JOB_MPIRUN \
+  BEN_JOB_VERIFY
+use_mpirun
 
 # The job scripts' settings must come from this test only.
 unset BEN_S1_ROOT BEN_S2_ROOT BEN_OUT BEN_SPLITS BEN_ARGS BEN_BIN BEN_MODULES \
   BEN_SRUN_ARGS BEN_MPIRUN BEN_MPIRUN_ARGS BEN_VERIFY_ARGS BEN_VERIFY_DEEP \
   BEN_MAX_REQUEUES BEN_STOP_GRACE BEN_SITE
 
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-pass() { echo "PASS: $*"; }
-finish() {
-  if ((failures)); then
-    echo "$failures check(s) failed" >&2
-    exit 1
-  fi
-  echo "all checks passed"
-}
+fail_mode=count # every check runs; finish reports
 
 # make_archive DIR: the generated archive (200 pairs, three splits); sets
 # s1 s2 splits (array) and splits_str.
@@ -76,21 +66,14 @@ same_output() {
 have_verify() { "$BEN_PREP" verify --help >/dev/null 2>&1; }
 
 # check_output OUT WHAT: verified: ben-prep verify (on 2 ranks, outside
-# SLURM) or, where this build has no verify yet, the independent checker.
+# SLURM).
 check_output() {
   local out=$1 what=$2
-  if have_verify; then
-    if "${mpirun[@]}" -np 2 "$BEN_PREP" verify "$out" -q >"${tmp:?}/verify.log" 2>&1; then
-      pass "$what: ben-prep verify: no problem"
-    else
-      sed 's/^/    | /' "$tmp/verify.log" | tail -n 20 >&2
-      fail "$what: ben-prep verify found problems"
-    fi
-  elif "$BP_CHECK" "$out" --sources "$s1" "$s2" --labels "$SHARED/label_indices.json" >"${tmp:?}/verify.log" 2>&1; then
-    pass "$what: bp-check: no problem (this build has no ben-prep verify)"
+  if "${mpirun[@]}" -np 2 "$BEN_PREP" verify "$out" -q >"${tmp:?}/verify.log" 2>&1; then
+    pass "$what: ben-prep verify: no problem"
   else
     sed 's/^/    | /' "$tmp/verify.log" | tail -n 20 >&2
-    fail "$what: bp-check found problems"
+    fail "$what: ben-prep verify found problems"
   fi
 }
 
@@ -158,14 +141,6 @@ expect_rc() {
   fail "$what: job $jid: sbatch --wait exit status $rc, expected $want"
   show_log 40
   return 1
-}
-
-# journal_shards OUT: shards the journal records as finished.
-journal_shards() {
-  local n
-  [[ -f $1/ben-prep.journal ]] || { echo 0; return 0; }
-  n=$(grep -c '"shard":' "$1/ben-prep.journal" || true)
-  echo "${n:-0}"
 }
 
 # wait_journal OUT N SECONDS: until the journal records N finished shards

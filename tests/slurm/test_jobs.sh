@@ -94,22 +94,18 @@ if expect_rc 0 "mpirun job"; then
 fi
 
 # ---- verify -------------------------------------------------------------------
-if have_verify; then
-  BEN_OUT=$out BEN_VERIFY_DEEP=1 \
-    submit "$tmp/logs-verify" 300 --ntasks=3 --export=ALL "$jobs/ben-prep-verify.sbatch"
-  if expect_rc 0 "verify job (--deep) on the mpirun job's output"; then
-    grep -qF "command:   srun --mpi=pmix --kill-on-bad-exit=0 $BEN_PREP verify $out --deep $s1 $s2 " "$log" ||
-      fail "verify job: no 'srun --mpi=pmix ... verify OUT --deep S1 S2' command in the log"
-  fi
-  bad=$tmp/out-bad
-  cp -r "$out" "$bad"
-  f=$bad/train-00000-of-00012.tfrecord
-  printf '\x55' | dd of="$f" bs=1 seek=5000 conv=notrunc status=none
-  BEN_OUT=$bad submit "$tmp/logs-verify" 300 --ntasks=2 --export=ALL "$jobs/ben-prep-verify.sbatch"
-  expect_rc 1 "verify job on an output with one changed byte"
-else
-  echo "NOTE: this build has no 'ben-prep verify' (ben-prep verify --help fails): the verify job is not submitted; the outputs were checked with bp-check"
+BEN_OUT=$out BEN_VERIFY_DEEP=1 \
+  submit "$tmp/logs-verify" 300 --ntasks=3 --export=ALL "$jobs/ben-prep-verify.sbatch"
+if expect_rc 0 "verify job (--deep) on the mpirun job's output"; then
+  grep -qF "command:   srun --mpi=pmix --kill-on-bad-exit=0 $BEN_PREP verify $out --deep $s1 $s2 " "$log" ||
+    fail "verify job: no 'srun --mpi=pmix ... verify OUT --deep S1 S2' command in the log"
 fi
+bad=$tmp/out-bad
+cp -r "$out" "$bad"
+f=$bad/train-00000-of-00012.tfrecord
+printf '\x55' | dd of="$f" bs=1 seek=5000 conv=notrunc status=none
+BEN_OUT=$bad submit "$tmp/logs-verify" 300 --ntasks=2 --export=ALL "$jobs/ben-prep-verify.sbatch"
+expect_rc 1 "verify job on an output with one changed byte"
 
 # ---- exit statuses ------------------------------------------------------------
 BEN_SPLITS=$splits_str submit "$tmp/logs-status" 120 --ntasks=1 --export=ALL "$jobs/ben-prep-srun.sbatch"

@@ -24,19 +24,15 @@
 set -euo pipefail
 jobs_src=${1:?usage: test_jobs_static.sh JOBS_DIR TESTS_DIR}
 tests_dir=${2:?usage: test_jobs_static.sh JOBS_DIR TESTS_DIR}
-: "${BEN_PREP:?}" "${BEN_SYNTH:?}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+require_env BEN_PREP BEN_SYNTH
+make_tmp
 unset BEN_S1_ROOT BEN_S2_ROOT BEN_OUT BEN_SPLITS BEN_ARGS BEN_BIN BEN_MODULES \
   BEN_SRUN_ARGS BEN_MPIRUN BEN_MPIRUN_ARGS BEN_VERIFY_ARGS BEN_VERIFY_DEEP \
   BEN_MAX_REQUEUES BEN_STOP_GRACE BEN_SITE SLURM_JOB_ID SLURM_RESTART_COUNT
 
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-pass() { echo "PASS: $*"; }
+fail_mode=count
 scripts=(ben-prep-srun.sbatch ben-prep-mpirun.sbatch ben-prep-verify.sbatch)
 
 # ---- shellcheck -----------------------------------------------------------------
@@ -228,15 +224,11 @@ expect "conversion with BEN_SITE" 0 "^site file: $tmp/other.env$"
 grep -qxF "BEN_MAX_REQUEUES  (default)    10" "$tmp/o32/job-32/settings.txt" ||
   fail "BEN_SITE: the site file beside the script was read too"
 
-# The verify script (where ben-prep verify exists).
-if "$BEN_PREP" verify --help >/dev/null 2>&1; then
-  job ben-prep-verify.sbatch 33 BEN_OUT="$tmp/o31" BEN_VERIFY_DEEP=1
-  expect "verify --deep" 0 "^result:    exit 0: $tmp/o31 verified"
-  grep -qF "command:   srun --mpi=pmix --kill-on-bad-exit=0 --exclusive $BEN_PREP verify $tmp/o31 --deep $s1 $s2 " "$out" ||
-    { fail "verify: not the expected command"; sed 's/^/    | /' "$out" | grep command >&2; }
-else
-  echo "NOTE: this build has no 'ben-prep verify': the verify script was not run"
-fi
+# The verify script.
+job ben-prep-verify.sbatch 33 BEN_OUT="$tmp/o31" BEN_VERIFY_DEEP=1
+expect "verify --deep" 0 "^result:    exit 0: $tmp/o31 verified"
+grep -qF "command:   srun --mpi=pmix --kill-on-bad-exit=0 --exclusive $BEN_PREP verify $tmp/o31 --deep $s1 $s2 " "$out" ||
+  { fail "verify: not the expected command"; sed 's/^/    | /' "$out" | grep command >&2; }
 [[ ! -e $tmp/requeued ]] || fail "a job requeued itself without being signalled"
 
 # ---- failed and stalled attempts ----------------------------------------------------
@@ -306,8 +298,4 @@ expect "SIGUSR1, the ranks do not stop" 4 "^result:    exit 4: interrupted .*; t
 [[ ! -e $tmp/requeued ]] || fail "SIGUSR1, the ranks do not stop: requeued"
 [[ $(tail -n 1 "$tmp/o64/job-64/attempts") == "1 stalled" ]] || fail "o64/job-64/attempts: no '1 stalled'"
 
-if ((failures)); then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "all checks passed"
+finish

@@ -2,8 +2,7 @@
  * test_tables.c - the verifier's own class tables (src/verify/classes.c)
  * against the official label_indices.json: the 19 names in class order and
  * the 43 -> 19 conversion. The verifier shares no table with the converter,
- * so this is what ties its tables to the official file (as bp-check's
- * --labels did).
+ * so this is what ties its tables to the official file.
  */
 #include <string.h>
 

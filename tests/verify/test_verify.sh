@@ -13,18 +13,18 @@
 #                case, VALGRIND_SUPP for the valgrind case
 set -euo pipefail
 case_name=$1 np=$2
-: "${BEN_PREP:?}" "${BEN_SYNTH:?}" "${SHARED:?}" "${MPIRUN:?}" "${ZPIPE:?}" "${MUTATE:?}"
-read -r -a mpirun <<<"$MPIRUN"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-sample=$SHARED/bigearthnet-v1-sample
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+require_env BEN_PREP BEN_SYNTH SHARED MPIRUN ZPIPE MUTATE
+use_mpirun
+make_tmp
 s1=$sample/BigEarthNet-S1-v1.0
 s2=$sample/BigEarthNet-v1.0
 shard0=example_mm-00000-of-00003.tfrecord
 shard1=example_mm-00001-of-00003.tfrecord
 shard2=example_mm-00002-of-00003.tfrecord
 
-fail() { echo "FAIL: $case_name: $*" >&2; exit 1; }
+fail_what=$case_name # "FAIL: CASE: ...", and the test ends
 
 # Run verify on NP ranks; expect exit status WANT. stdout in $tmp/o,
 # stderr in $tmp/e.
@@ -736,17 +736,7 @@ stop)
   rm "$tmp/src/BigEarthNet-v1.0/$p/${p}_B01.tif"
   mkfifo "$tmp/src/BigEarthNet-v1.0/$p/${p}_B01.tif"
   deep=(--deep "$tmp/src/BigEarthNet-S1-v1.0" "$tmp/src/BigEarthNet-v1.0")
-  export VERIFY_TEST_TAG=$tmp
-  # PIDs of this test's ben-prep ranks (rank $1 only, when given).
-  ranks() {
-    local p env
-    for p in $(pgrep -x ben-prep); do
-      env=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null) || continue
-      grep -qxF "VERIFY_TEST_TAG=$tmp" <<<"$env" || continue
-      [[ -z ${1:-} ]] || grep -qx "OMPI_COMM_WORLD_RANK=$1" <<<"$env" || continue
-      echo "$p"
-    done 2>/dev/null
-  }
+  export "$(tag_env)" # the ranks found again by tagged_ranks
   # Start verify on RANKS in the background, wait until the rank reading
   # the FIFO is in open(2); then SIGNAL goes to the ranks TARGET picks
   # (all, 0), SIGSTOP to rank 1 first with STOP1; exit status 4 within
@@ -756,27 +746,29 @@ stop)
     "${mpirun[@]}" -np "$n" "$BEN_PREP" verify "$tmp/out" "${deep[@]}" >"$tmp/o" 2>"$tmp/e" &
     bg=$!
     for ((i = 0; i < 300; i++)); do
-      grep -qsE "fifo|partner" <(for q in $(ranks); do cat "/proc/$q/wchan"; echo; done) && break
+      # shellcheck disable=SC2119 # every rank
+      grep -qsE "fifo|partner" <(for q in $(tagged_ranks); do cat "/proc/$q/wchan"; echo; done) && break
       sleep 0.1
     done
     ((i < 300)) || fail "no rank waits on the FIFO"
     sleep 1 # the other ranks reach their wait
-    [[ $stop1 == yes ]] && kill -STOP "$(ranks 1)"
-    if [[ $target == all ]]; then pids=$(ranks); else pids=$(ranks 0); fi
-    t0=$(date +%s%N)
+    [[ $stop1 == yes ]] && kill -STOP "$(tagged_ranks 1)"
+    # shellcheck disable=SC2119 # every rank
+    if [[ $target == all ]]; then pids=$(tagged_ranks); else pids=$(tagged_ranks 0); fi
+    t0=$(now)
     # shellcheck disable=SC2086 # the PIDs
     kill -"$sig" $pids
     while kill -0 "$bg" 2>/dev/null; do
-      if (($(date +%s%N) - t0 > limit * 1000000000)); then
-        # shellcheck disable=SC2046 # the PIDs
-        kill -KILL $(ranks) "$bg" 2>/dev/null || true
+      if (($(ms_since "$t0") > limit * 1000)); then
+        # shellcheck disable=SC2046,SC2119 # the PIDs of every rank
+        kill -KILL $(tagged_ranks) "$bg" 2>/dev/null || true
         fail "$n rank(s), SIG$sig to $target: still running after ${limit}s"
       fi
       sleep 0.1
     done
     wait "$bg" || rc=$?
     [[ $rc -eq 4 ]] || { cat "$tmp/o" "$tmp/e" >&2; fail "$n rank(s), SIG$sig to $target: exit $rc, expected 4"; }
-    echo "SIG$sig to $target of $n rank(s): exit 4 after $((($(date +%s%N) - t0) / 1000000)) ms"
+    echo "SIG$sig to $target of $n rank(s): exit 4 after $(ms_since "$t0") ms"
   }
   if [[ $np -eq 1 ]]; then
     stop_run 1 USR1 all no 10
