@@ -8,9 +8,9 @@
  * --index), the archive roots, for a root that is a tar or gzip archive
  * its kind, size and the CRC-32C of its first and last MiB (so a root that
  * became an archive, or another archive, is other inputs), and the split
- * files' and exclusion lists' names, rows, sizes and CRC-32C. Options that do not shape the output
- * (--max-failures, --stall-limit) are recorded in the manifest but may
- * differ on a resume. The journal's first line holds the identity; a
+ * files' and exclusion lists' names, rows, sizes and CRC-32C. Options that
+ * do not shape the output (--max-failures, --stall-limit, --index-dir) are
+ * recorded in the manifest but may differ on a resume. The journal's first line holds the identity; a
  * finished output's identity is read back from its manifest. One table of
  * fields serves all three.
  */

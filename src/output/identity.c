@@ -68,6 +68,13 @@ static json_object *stall_limit(const struct bp_config *cfg)
     return json_object_new_int64(cfg->stall_limit_seconds);
 }
 
+/* Where archive indexes go: not part of the identity (a resume may look
+ * for them elsewhere). JSON null when not given. */
+static json_object *index_dir(const struct bp_config *cfg)
+{
+    return cfg->index_dir ? json_object_new_string(cfg->index_dir) : NULL;
+}
+
 static json_object *root_s1(const struct bp_config *cfg)
 {
     return json_object_new_string(cfg->root_s1 ? cfg->root_s1 : "");
@@ -89,6 +96,7 @@ static const struct field fields[] = {
     {"compression_level", "options", 1, compression_level},
     {"index", "options", 1, index_files},
     {"stall_limit", "options", 0, stall_limit},
+    {"index_dir", "options", 0, index_dir},
     {"root_folder_s1", "inputs", 1, root_s1},
     {"root_folder_s2", "inputs", 1, root_s2},
 };

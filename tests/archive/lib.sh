@@ -64,7 +64,8 @@ expect() {
 }
 
 # same_output WHAT A B: the same shard files, byte for byte, and manifests
-# equal but for "run" and the roots in "inputs" (their paths and archives).
+# equal but for "run", the roots in "inputs" (their paths and archives) and
+# options.index_dir.
 same_output() {
   local what=$1 a=$2 b=$3
   diff <(cd "$a" && ls | grep -v '^manifest.json$') \
@@ -79,6 +80,7 @@ import json, sys
 def strip(p):
     m = json.load(open(p))
     m.pop('run', None)
+    m['options'].pop('index_dir', None)  # where the indexes went
     for k in ('root_folder_s1', 'root_folder_s2', 'archive_s1', 'archive_s2'):
         m['inputs'].pop(k, None)
     return m
