@@ -2,7 +2,7 @@
 # Converting straight from tar and gzip archives: the records are byte for
 # byte those of the extracted folders, and the manifest the same but for
 # its inputs, on 1, 2 and 4 ranks, with either root an archive or both;
-# also S2-only split files, --compression gzip and --index.
+# also --index-dir, S2-only split files, --compression gzip and --index.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 s1=$sample/BigEarthNet-S1-v1.0
@@ -18,28 +18,36 @@ expect 0 "folders" 1 "$work/folders" -r1 "$s1" -r2 "$s2" -n "$golden_csv" --reco
 cat "$work/folders"/example_mm-*.tfrecord | cmp -s - "$SHARED/golden/example_mm.tfrecord" ||
   die "folder records are not the golden records"
 
-check() { # check NP S1-ROOT S2-ROOT: converted, same output as the folders
+check() { # check NP S1-ROOT S2-ROOT [ARGS...]: same output as the folders
   local np=$1 r1=$2 r2=$3
-  local out=$work/out-$np-$(basename "$2")-$(basename "$3")
-  expect 0 "np $np -r1 $r1 -r2 $r2" "$np" "$out" -r1 "$r1" -r2 "$r2" -n "$golden_csv" --records-per-shard 2
+  shift 3
+  local out=$work/out-$np-$(basename "$r1")-$(basename "$r2")
+  expect 0 "np $np -r1 $r1 -r2 $r2" "$np" "$out" -r1 "$r1" -r2 "$r2" -n "$golden_csv" --records-per-shard 2 "$@"
   same_output "np $np -r1 $(basename "$r1") -r2 $(basename "$r2")" "$work/folders" "$out"
-  ok "$np rank(s), -r1 $(basename "$r1") -r2 $(basename "$r2"): same records and manifest"
+  ok "$np rank(s), -r1 $(basename "$r1") -r2 $(basename "$r2") $*: same records and manifest"
 }
 check 1 "$work/s1.tar" "$work/s2.tar"
-check 2 "$work/s1.tar.gz" "$work/s2.tar.gz"
+# --index-dir: the indexes go there and nowhere else.
+mkdir "$work/idx"
+check 2 "$work/s1.tar.gz" "$work/s2.tar.gz" --index-dir "$work/idx"
+[[ -f $work/idx/s1.tar.gz.bpidx && -f $work/idx/s2.tar.gz.bpidx ]] || die "--index-dir: no index there"
+[[ ! -e $work/s1.tar.gz.bpidx && ! -e $work/s2.tar.gz.bpidx ]] || die "--index-dir: an index beside the archive"
+ok "--index-dir: the indexes in DIR only"
 check 4 "$s1" "$work/s2.tar.gz"
-check 4 "$work/s1.tar" "$work/s2.tar.gz"
 
-# The manifest names each archive: kind, size, CRC-32C of its first MiB.
-python3 - "$work/out-4-s1.tar-s2.tar.gz/manifest.json" "$work/s1.tar" "$work/s2.tar.gz" <<'PY' || die "manifest inputs"
+# The manifest names each archive: kind, size, CRC-32C of its first and
+# last MiB; a folder root has none.
+python3 - "$work" "$s1" <<'PY' || die "manifest inputs"
 import json, os, sys
-m = json.load(open(sys.argv[1]))['inputs']
-for key, path, kind in (('archive_s1', sys.argv[2], 'tar'), ('archive_s2', sys.argv[3], 'gzip')):
-    a = m[key]
+w = sys.argv[1]
+tar = json.load(open(w + '/out-1-s1.tar-s2.tar/manifest.json'))['inputs']
+mixed = json.load(open(w + '/out-4-BigEarthNet-S1-v1.0-s2.tar.gz/manifest.json'))['inputs']
+for a, path, kind in ((tar['archive_s1'], w + '/s1.tar', 'tar'),
+                      (mixed['archive_s2'], w + '/s2.tar.gz', 'gzip')):
     assert a['kind'] == kind, a
     assert a['bytes'] == os.path.getsize(path), a
     assert len(a['crc32c_first_mib']) == 8 and len(a['crc32c_last_mib']) == 8, a
-assert m['root_folder_s2'] == sys.argv[3], m
+assert 'archive_s1' not in mixed and mixed['root_folder_s1'] == sys.argv[2], mixed
 PY
 ok "manifest inputs name each archive with its kind, size and checksums"
 
@@ -60,12 +68,4 @@ expect 0 "index archive" 1 "$work/ixa" -r1 "$work/s1.tar.gz" -r2 "$work/s2.tar.g
 same_output "--index" "$work/ixf" "$work/ixa"
 ok "--index: same shards and index files"
 
-# --index-dir: the indexes go there and nowhere else.
-rm -f "$work"/*.bpidx
-mkdir "$work/idx"
-expect 0 "--index-dir" 2 "$work/ixd" -r1 "$work/s1.tar" -r2 "$work/s2.tar.gz" -n "$golden_csv" --index-dir "$work/idx" --records-per-shard 2
-[[ -f $work/idx/s1.tar.bpidx && -f $work/idx/s2.tar.gz.bpidx ]] || die "--index-dir: no index there"
-! ls "$work"/*.bpidx "$work/ixd"/*.bpidx 2>/dev/null || die "--index-dir: an index elsewhere"
-same_output "--index-dir" "$work/folders" "$work/ixd"
-ok "--index-dir: indexes in DIR only"
 echo "$passed checks passed"
