@@ -55,12 +55,16 @@ convert() {
     2>"$work/conv.err" || rc=$?
 }
 
-# expect STATUS WHAT NP OUT ARGS...: convert, and fail unless it ends so.
+# expect STATUS WHAT NP OUT ARGS...: convert, and fail unless it ends so
+# without a sanitizer report.
 expect() {
   local want=$1 what=$2
   shift 2
   convert "$@"
   [[ $rc == "$want" ]] || { tail -20 "$work/conv.err" >&2; die "$what: status $rc, expected $want"; }
+  # A sanitizer report fails the test whatever the status (ASan exits 1).
+  ! grep -q "AddressSanitizer\|LeakSanitizer\|runtime error:" "$work/conv.err" ||
+    { cat "$work/conv.err" >&2; die "$what: a sanitizer report"; }
 }
 
 # same_output WHAT A B: the same shard files, byte for byte, and manifests
