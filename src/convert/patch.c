@@ -129,18 +129,20 @@ static int decode_band(struct bp_reader *r, size_t len, int side,
     int rc = BP_INPUT;
     if (len < 8 || !((r->file[0] == 'I' && r->file[1] == 'I') ||
                      (r->file[0] == 'M' && r->file[1] == 'M')))
-        return bp_failure_set(why, r->path, "not a TIFF file (%zu bytes)", len);
+        return bp_failure_set(why, r->path, "not a TIFF file (%zu bytes)",
+                              len);
     VSILFILE *mem = VSIFileFromMemBuffer(r->vsi_name, r->file, (vsi_l_offset)len,
                                          FALSE);
     if (!mem)
-        return bp_failure_set(why, r->path, "GDAL cannot map the file in memory");
+        return bp_failure_set(why, r->path,
+                              "GDAL cannot map the file in memory");
     VSIFCloseL(mem);
     CPLErrorReset();
     GDALDatasetH ds = GDALOpenEx(r->vsi_name, GDAL_OF_RASTER | GDAL_OF_READONLY,
                                  gtiff_only, NULL, no_siblings);
     if (!ds) {
         bp_failure_set(why, r->path, "GDAL cannot open it as a GeoTIFF: %s",
-             gdal_message(r));
+                       gdal_message(r));
         goto out;
     }
     int bands = GDALGetRasterCount(ds);
@@ -150,20 +152,21 @@ static int decode_band(struct bp_reader *r, size_t len, int side,
         goto out;
     }
     if (w != side || h != side) {
-        bp_failure_set(why, r->path, "band is %dx%d pixels, expected %dx%d", w, h, side,
-             side);
+        bp_failure_set(why, r->path, "band is %dx%d pixels, expected %dx%d",
+                       w, h, side, side);
         goto out;
     }
     GDALRasterBandH band = GDALGetRasterBand(ds, 1);
     GDALDataType t = GDALGetRasterDataType(band);
     if (t != type) {
-        bp_failure_set(why, r->path, "pixel type %s, expected %s", gdal_type_name(t),
-             gdal_type_name(type));
+        bp_failure_set(why, r->path, "pixel type %s, expected %s",
+                       gdal_type_name(t), gdal_type_name(type));
         goto out;
     }
     if (GDALRasterIO(band, GF_Read, 0, 0, side, side, dst, side, side, type, 0,
                      0) != CE_None) {
-        bp_failure_set(why, r->path, "cannot decode the pixels: %s", gdal_message(r));
+        bp_failure_set(why, r->path, "cannot decode the pixels: %s",
+                       gdal_message(r));
         goto out;
     }
     rc = BP_OK;

@@ -142,7 +142,8 @@ static json_object *archive_value(const struct bp_root_id *id)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "kind",
                            json_object_new_string(bp_root_kind_name(id->kind)));
-    json_object_object_add(o, "bytes", json_object_new_int64((int64_t)id->bytes));
+    json_object_object_add(o, "bytes",
+                           json_object_new_int64((int64_t)id->bytes));
     json_object_object_add(o, "crc32c_first_mib", bp_json_hex32(id->head_crc));
     json_object_object_add(o, "crc32c_last_mib", bp_json_hex32(id->tail_crc));
     return o;

@@ -2,7 +2,8 @@
 # Converting straight from tar and gzip archives: the records are byte for
 # byte those of the extracted folders, and the manifest the same but for
 # its inputs, on 1, 2 and 4 ranks, with either root an archive or both;
-# also --index-dir, S2-only split files, --compression gzip and --index.
+# also --index-dir, --decoder gdal, S2-only split files, --compression gzip,
+# --index and --exclude.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 s1=$sample/BigEarthNet-S1-v1.0
@@ -33,7 +34,7 @@ check 2 "$work/s1.tar.gz" "$work/s2.tar.gz" --index-dir "$work/idx"
 [[ -f $work/idx/s1.tar.gz.bpidx && -f $work/idx/s2.tar.gz.bpidx ]] || die "--index-dir: no index there"
 [[ ! -e $work/s1.tar.gz.bpidx && ! -e $work/s2.tar.gz.bpidx ]] || die "--index-dir: an index beside the archive"
 ok "--index-dir: the indexes in DIR only"
-check 4 "$s1" "$work/s2.tar.gz"
+check 4 "$s1" "$work/s2.tar.gz" --decoder gdal
 
 # The manifest names each archive: kind, size, CRC-32C of its first and
 # last MiB; a folder root has none.
@@ -63,9 +64,12 @@ expect 0 "gzip folder" 1 "$work/gzf" -r1 "$s1" -r2 "$s2" -n "$golden_csv" --comp
 expect 0 "gzip archive" 2 "$work/gza" -r1 "$work/s1.tar.gz" -r2 "$work/s2.tar" -n "$golden_csv" --compression gzip
 same_output "--compression gzip" "$work/gzf" "$work/gza"
 ok "--compression gzip: same shards"
-expect 0 "index folder" 1 "$work/ixf" -r1 "$s1" -r2 "$s2" -n "$golden_csv" --index --records-per-shard 3
-expect 0 "index archive" 1 "$work/ixa" -r1 "$work/s1.tar.gz" -r2 "$work/s2.tar.gz" -n "$golden_csv" --index --records-per-shard 3
-same_output "--index" "$work/ixf" "$work/ixa"
-ok "--index: same shards and index files"
+# With --exclude too (one patch left out).
+sed -n 4p "$golden_csv" | cut -d, -f1 >"$work/exclude.csv"
+ix=(-n "$golden_csv" --index --records-per-shard 3 --exclude "$work/exclude.csv")
+expect 0 "index folder" 1 "$work/ixf" -r1 "$s1" -r2 "$s2" "${ix[@]}"
+expect 0 "index archive" 1 "$work/ixa" -r1 "$work/s1.tar.gz" -r2 "$work/s2.tar.gz" "${ix[@]}"
+same_output "--index --exclude" "$work/ixf" "$work/ixa"
+ok "--index --exclude: same shards and index files"
 
 echo "$passed checks passed"
