@@ -96,6 +96,18 @@ static int open_roots(struct run *r, MPI_Comm comm)
     return bp_wait_agree(&r->wait, status, comm);
 }
 
+/* Rank 0, when the roots could not be made ready: no patch was read. The
+ * journal a new run (not --resume) started holds nothing but its identity,
+ * so it is removed: OUT is left as a new run finds it, and the command
+ * runs again as it is once the archive is mended. */
+static void drop_new_journal(struct run *r)
+{
+    if (r->journal && !r->cfg->resume && bp_tally_finished(&r->tally) == 0) {
+        bp_journal_close(r->journal, 1);
+        r->journal = NULL;
+    }
+}
+
 /* The converter over this rank's reader, which it takes over. NULL when
  * out of memory (logged). */
 static struct bp_converter *converter(struct run *r)
@@ -203,8 +215,11 @@ int bp_run(const struct bp_config *cfg, MPI_Comm comm, int *alone)
         status = rc;
     else if (r.rank != 0)
         status = go < 0 ? BP_OK : go;
-    if (status == BP_OK && go >= 0)
+    if (status == BP_OK && go >= 0) {
         status = open_roots(&r, comm);
+        if (status != BP_OK && r.rank == 0)
+            drop_new_journal(&r);
+    }
     if (status == BP_OK && go >= 0)
         status = convert(&r, comm);
 

@@ -52,7 +52,10 @@ expect 1 "damaged gzip" 3 "$work/g1" -r1 "$work/bad.tar.gz" -r2 "$s2" -n "$golde
 grep -q "error: $work/bad.tar.gz: the archive is damaged from byte .*; nothing is converted" "$work/conv.err" ||
   die "damaged gzip: $(tail -5 "$work/conv.err")"
 [[ $(shards "$work/g1") == 0 ]] || die "damaged gzip: a shard was written"
-ok "a damaged gzip: exit 1 naming it, no shard"
+[[ ! -e $work/g1/ben-prep.journal ]] || die "damaged gzip: a journal was left"
+grep -q "failed: bad input patch; no manifest was written$" "$work/conv.err" ||
+  die "damaged gzip: $(tail -3 "$work/conv.err")"
+ok "a damaged gzip: exit 1 naming it, no shard, no journal"
 
 # Not a tar: bzip2, random bytes: usage errors, nothing created.
 bzip2 -c "$work/s1.tar" >"$work/s1.tar.bz2"
