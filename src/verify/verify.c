@@ -477,7 +477,6 @@ static int wrong_deep_form(const struct run *r)
     return 1;
 }
 
-/* Assign the shards, share their rows, check this rank's. */
 /* Rank 0: the index of each --deep root that is a tar or gzip archive,
  * found fresh or built (in --index-dir; else beside the archive when its
  * folder is writable, else in OUT, as the converter does), into index.
@@ -535,6 +534,7 @@ static int deep_indexes(struct run *r, int *status)
     return 0;
 }
 
+/* Assign the shards, share their rows, check this rank's. */
 static int check_mine(struct run *r)
 {
     if (assign_shards(r) != 0) {
