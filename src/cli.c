@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
+#include "benprep/archive.h"
 #include "benprep/plan.h"
+#include "benprep/status.h"
 #include "common/usage.h"
 
 #ifndef BENPREP_VERSION
@@ -20,6 +24,7 @@ const char *bp_version(void) { return BENPREP_VERSION; }
 enum opt_id {
     OPT_R1, OPT_R2, OPT_OUT, OPT_SPLITS, OPT_LIBRARY, OPT_UPDATE_JSON,
     OPT_RPS, OPT_MAX_FAILURES, OPT_RESUME, OPT_FORCE, OPT_DECODER, OPT_PROGRESS, OPT_STALL_LIMIT, OPT_EXCLUDE, OPT_COMPRESSION, OPT_LEVEL, OPT_INDEX,
+    OPT_INDEX_DIR,
     OPT_DRY_RUN, OPT_VERBOSE, OPT_QUIET, OPT_HELP, OPT_VERSION
 };
 
@@ -36,11 +41,13 @@ struct opt {
 
 /* The one table behind both the parser and --help. */
 static const struct opt options[] = {
-    {OPT_R1, "-r1", "--root_folder_s1", ARG_ONE, "DIR",
-     "folder holding the BigEarthNet-S1 patch folders (BigEarthNet-S1-v1.0); "
-     "not needed for S2-only split files"},
-    {OPT_R2, "-r2", "--root_folder_s2", ARG_ONE, "DIR",
-     "folder holding the BigEarthNet-S2 patch folders (BigEarthNet-v1.0)"},
+    {OPT_R1, "-r1", "--root_folder_s1", ARG_ONE, "ROOT",
+     "folder holding the BigEarthNet-S1 patch folders (BigEarthNet-S1-v1.0), "
+     "or the downloaded .tar or .tar.gz archive itself (read through its "
+     "index); not needed for S2-only split files"},
+    {OPT_R2, "-r2", "--root_folder_s2", ARG_ONE, "ROOT",
+     "folder holding the BigEarthNet-S2 patch folders (BigEarthNet-v1.0), or "
+     "its .tar or .tar.gz archive"},
     {OPT_OUT, "-o", "--out_folder", ARG_ONE, "DIR",
      "output folder for the shards and manifest.json (created if missing)"},
     {OPT_SPLITS, "-n", "--splits", ARG_LIST, "CSV...",
@@ -87,6 +94,10 @@ static const struct opt options[] = {
      "write NAME.idx beside each shard: one \"<offset> <size>\" line per "
      "record, the index DALI and the PyTorch tfrecord reader use (not with "
      "--compression: DALI cannot read compressed records)"},
+    {OPT_INDEX_DIR, NULL, "--index-dir", ARG_ONE, "DIR",
+     "where the index of an archive root (ARCHIVE.bpidx) is looked for and "
+     "written (default: beside the archive when its folder is writable, "
+     "else OUT; see ben-prep index --help)"},
     {OPT_PROGRESS, NULL, "--progress", ARG_ONE, "SECONDS",
      "rank 0 reports patches done, rate, MB/s and time left every SECONDS "
      "(default 30; 0 for none)"},
@@ -354,6 +365,9 @@ static enum bp_cli_result apply_option(const struct opt *o, const char *value,
     case OPT_OUT:
         cfg->out_dir = value;
         break;
+    case OPT_INDEX_DIR:
+        cfg->index_dir = value;
+        break;
     case OPT_SPLITS:
     case OPT_EXCLUDE:
         return take_list(o, eq, st, cfg);
@@ -428,8 +442,35 @@ static enum bp_cli_result parse_argument(struct cli_state *st,
     return apply_option(o, value, eq, st, cfg);
 }
 
+/* What each root is (bp_root_probe), into cfg: a root that does not exist
+ * is taken for a folder (its patches are missing), anything else that is
+ * not a folder, tar or gzip archive is a usage error. --update_json writes
+ * S1 JSON files, which an S1 archive cannot have rewritten. */
+static enum bp_cli_result check_roots(struct bp_config *cfg, FILE *err)
+{
+    const char *roots[2] = {cfg->root_s1, cfg->root_s2};
+    enum bp_root_kind *kinds[2] = {&cfg->kind_s1, &cfg->kind_s2};
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        char msg[512];
+        *kinds[i] = BP_ROOT_FOLDER;
+        if (!roots[i] || stat(roots[i], &st) != 0)
+            continue;
+        if (bp_root_probe(roots[i], kinds[i], msg, sizeof msg) != BP_OK)
+            return usage(err, "%s %s: %s", i ? "-r2" : "-r1", roots[i], msg);
+    }
+    if (cfg->update_json && cfg->kind_s1 != BP_ROOT_FOLDER)
+        return usage(err,
+                     "--update_json cannot go with the %s archive %s as -r1: "
+                     "it rewrites the S1 JSON files, and the members of an "
+                     "archive cannot be rewritten; extract the S1 archive "
+                     "first",
+                     bp_root_kind_name(cfg->kind_s1), cfg->root_s1);
+    return BP_CLI_RUN;
+}
+
 /* The options that contradict each other, and the ones a run needs. */
-static enum bp_cli_result check_config(const struct bp_config *cfg,
+static enum bp_cli_result check_config(struct bp_config *cfg,
                                        const struct cli_state *st)
 {
     FILE *err = st->err;
@@ -455,6 +496,7 @@ static enum bp_cli_result check_config(const struct bp_config *cfg,
                                               : NULL;
         if (missing)
             return usage(err, "missing %s (needed unless --dry-run)", missing);
+        return check_roots(cfg, err);
     }
     return BP_CLI_RUN;
 }

@@ -6,7 +6,9 @@
  *   2. rank 0 opens the output folder and takes its lock (output/outdir.c),
  *      takes over an earlier run with --resume and starts the journal
  *      (output/resume.c);
- *   3. every rank learns whether there is work;
+ *   3. every rank learns whether there is work; archive roots are indexed
+ *      (one rank per archive) and every converting rank opens its reader
+ *      over the two roots (convert/roots.c);
  *   4. the chunks are converted (convert/chunk.c): rank 0 hands them out
  *      to ranks 1..N-1 (dispatch/), or converts them itself on one rank;
  *   5. rank 0 writes the manifest and reports (output/manifest.c,
@@ -31,6 +33,7 @@
 #include "benprep/resume.h"
 #include "benprep/status.h"
 #include "benprep/tally.h"
+#include "convert/roots.h"
 #include "dispatch/wait.h"
 
 struct run {
@@ -38,6 +41,7 @@ struct run {
     int rank, nranks;
     struct bp_progress progress;
     struct bp_wait wait;
+    struct bp_reader *reader; /* a converting rank's, until its converter */
     /* Rank 0 only: */
     struct bp_run_inputs in;
     struct bp_tally tally;
@@ -81,11 +85,36 @@ static int prepare(struct run *r)
     return status;
 }
 
-/* Where the patches' file bytes come from: today the two archive folders.
- * NULL when out of memory (logged). */
-static struct bp_converter *converter(const struct bp_config *cfg)
+/* Phase 3, the roots: archives indexed, then the reader of every
+ * converting rank (rank 0 converts only when alone). */
+static int open_roots(struct run *r, MPI_Comm comm)
 {
-    return bp_converter_new(cfg, bp_reader_new(cfg->root_s1, cfg->root_s2));
+    struct bp_roots roots;
+    int status = bp_roots_index(r->cfg, &r->wait, comm, &roots);
+    if (status == BP_OK && (r->rank != 0 || r->nranks == 1))
+        status = bp_roots_reader(r->cfg, &roots, &r->reader);
+    return bp_wait_agree(&r->wait, status, comm);
+}
+
+/* Rank 0, when the roots could not be made ready: no patch was read. The
+ * journal a new run (not --resume) started holds nothing but its identity,
+ * so it is removed: OUT is left as a new run finds it, and the command
+ * runs again as it is once the archive is mended. */
+static void drop_new_journal(struct run *r)
+{
+    if (r->journal && !r->cfg->resume && bp_tally_finished(&r->tally) == 0) {
+        bp_journal_close(r->journal, 1);
+        r->journal = NULL;
+    }
+}
+
+/* The converter over this rank's reader, which it takes over. NULL when
+ * out of memory (logged). */
+static struct bp_converter *converter(struct run *r)
+{
+    struct bp_reader *reader = r->reader;
+    r->reader = NULL;
+    return bp_converter_new(r->cfg, reader);
 }
 
 /* Phase 5, on rank 0: the manifest, the journal removed, the report. */
@@ -123,7 +152,7 @@ static int finish(struct run *r, int status)
 static int convert(struct run *r, MPI_Comm comm)
 {
     if (r->rank != 0) {
-        struct bp_converter *cv = converter(r->cfg);
+        struct bp_converter *cv = converter(r);
         int status = bp_dispatch_work(r->cfg, cv, comm, &r->wait);
         bp_converter_free(cv);
         return status;
@@ -132,7 +161,7 @@ static int convert(struct run *r, MPI_Comm comm)
                          0};
     int status;
     if (r->nranks == 1) {
-        struct bp_converter *cv = converter(r->cfg);
+        struct bp_converter *cv = converter(r);
         status = bp_dispatch_alone(&z, cv);
         bp_converter_free(cv);
     } else {
@@ -186,6 +215,11 @@ int bp_run(const struct bp_config *cfg, MPI_Comm comm, int *alone)
         status = rc;
     else if (r.rank != 0)
         status = go < 0 ? BP_OK : go;
+    if (status == BP_OK && go >= 0) {
+        status = open_roots(&r, comm);
+        if (status != BP_OK && r.rank == 0)
+            drop_new_journal(&r);
+    }
     if (status == BP_OK && go >= 0)
         status = convert(&r, comm);
 
@@ -201,6 +235,7 @@ int bp_run(const struct bp_config *cfg, MPI_Comm comm, int *alone)
                  "%s/%s are kept: run the same command with --resume to "
                  "continue",
                  r.wait.grace, cfg->out_dir, BP_JOURNAL_NAME);
+    bp_reader_free(r.reader);
     bp_tally_free(&r.tally);
     bp_inputs_free(&r.in);
     *alone = r.wait.gave_up;

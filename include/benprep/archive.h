@@ -89,6 +89,22 @@ int bp_root_probe(const char *path, enum bp_root_kind *kind, char *msg,
 /* "folder", "tar" or "gzip". */
 const char *bp_root_kind_name(enum bp_root_kind kind);
 
+/* What identifies a root: its kind and, for an archive, the fingerprint
+ * its index records (size, mtime, CRC-32C of the first and last MiB; a
+ * file of less than 1 MiB has both over the whole file). */
+struct bp_root_id {
+    enum bp_root_kind kind;
+    uint64_t bytes;
+    int64_t mtime_sec;
+    uint32_t head_crc, tail_crc;
+};
+
+/* bp_root_probe, then for an archive the fingerprint (reads 2 MiB at
+ * most). BP_OK with *id; BP_INPUT or BP_NOMEM with a reason in msg. Nothing
+ * is logged. (src/archive/identify.c) */
+int bp_root_identify(const char *path, struct bp_root_id *id, char *msg,
+                     size_t msgsz);
+
 /* A member of this many bytes or more is not a BigEarthNet patch file: the
  * same limit as a file in a folder root (patch.c). */
 #define BP_ARCHIVE_MEMBER_LIMIT (1u << 20)

@@ -14,9 +14,9 @@
  * it). A converter belongs to one rank and is reused for every chunk.
  *
  * Where a patch's file bytes come from is the reader's business alone
- * (patch.h): the converter is given one. Today bp_reader_new() reads the
- * two archive folders; another source (archives read through an index)
- * is another reader, and nothing here changes.
+ * (patch.h): the converter is given one, whose roots are folders or tar
+ * and gzip archives read through their index (convert/source.h), and
+ * nothing here changes.
  */
 #ifndef BENPREP_CHUNK_H
 #define BENPREP_CHUNK_H

@@ -9,11 +9,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "benprep/archive.h"
 #include "benprep/shard.h"
 
 struct bp_config {
-    const char *root_s1;  /* -r1: folder of BigEarthNet-S1 patch folders */
-    const char *root_s2;  /* -r2: folder of BigEarthNet-S2 patch folders */
+    const char *root_s1;  /* -r1: folder of BigEarthNet-S1 patch folders, or
+                             its tar or gzip archive */
+    const char *root_s2;  /* -r2: the same for BigEarthNet-S2 */
+    enum bp_root_kind kind_s1, kind_s2; /* what they are (a missing root:
+                                           a folder) */
+    const char *index_dir; /* --index-dir: where archive indexes go */
     const char *out_dir;  /* -o: output folder */
     const char **splits;  /* -n: split CSV paths (owned array, borrowed strings) */
     size_t nsplits;

@@ -5,10 +5,12 @@
  * --resume continues an earlier run only when its identity equals this
  * command line's: the tool version, the options that shape the output
  * (library, records per shard, --update_json, compression and its level,
- * --index), the archive roots, and the split files' and exclusion lists'
- * names, rows, sizes and CRC-32C. Options that do not shape the output
- * (--max-failures, --stall-limit) are recorded in the manifest but may
- * differ on a resume. The journal's first line holds the identity; a
+ * --index), the archive roots, for a root that is a tar or gzip archive
+ * its kind, size and the CRC-32C of its first and last MiB (so a root that
+ * became an archive, or another archive, is other inputs), and the split
+ * files' and exclusion lists' names, rows, sizes and CRC-32C. Options that
+ * do not shape the output (--max-failures, --stall-limit, --index-dir) are
+ * recorded in the manifest but may differ on a resume. The journal's first line holds the identity; a
  * finished output's identity is read back from its manifest. One table of
  * fields serves all three.
  */
@@ -43,8 +45,10 @@ void bp_identity_diff(json_object *want, json_object *have, char *buf,
 /* The manifest's "options" object of cfg. A new object. */
 json_object *bp_manifest_options(const struct bp_config *cfg);
 
-/* Add the manifest's "inputs" fields of cfg (the archive roots) to
+/* Add the manifest's "inputs" fields of cfg (the archive roots, and for
+ * each root that is a tar or gzip archive its kind and fingerprint) to
  * inputs; the caller adds the split and exclusion files. */
-void bp_manifest_roots(json_object *inputs, const struct bp_config *cfg);
+void bp_manifest_roots(json_object *inputs, const struct bp_config *cfg,
+                       const struct bp_inputs *in);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "benprep/archive.h"
 #include "benprep/config.h"
 #include "benprep/csv.h"
 #include "benprep/plan.h"
@@ -23,13 +24,17 @@ struct bp_run_inputs {
     int s2_only;             /* one-column split files: S2-only records */
     struct bp_plan plan;
     const char *suffix;      /* shard file name suffix (compression) */
+    struct bp_root_id root_id[2]; /* -r1, -r2 when they are archives */
+    int has_root_id[2];
 };
 
 /* Rank 0: read cfg's split files and exclusion lists into *in (zeroed
  * first), check them (one kind of file, distinct split names, no repeated
  * patch, -r1 given for MM rows, no --update_json for S2-only rows), take
- * the excluded rows out and plan the chunks. Every problem is logged.
- * Returns BP_OK, BP_CSV, BP_USAGE or BP_NOMEM; free *in in any case. */
+ * the excluded rows out, plan the chunks and (unless --dry-run) take the
+ * fingerprints of archive roots. Every problem is logged.
+ * Returns BP_OK, BP_CSV, BP_USAGE, BP_INPUT (an archive root cannot be
+ * read) or BP_NOMEM; free *in in any case. */
 int bp_inputs_load(const struct bp_config *cfg, struct bp_run_inputs *in);
 
 void bp_inputs_free(struct bp_run_inputs *in);

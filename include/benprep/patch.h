@@ -2,11 +2,13 @@
  * patch.h - reading one BigEarthNet-MM patch pair.
  *
  * A reader belongs to one rank and holds every buffer a pair needs, so
- * reading a pair allocates nothing of ours. Each input file is read whole
- * with open, fstat, one read and close, which keeps the parallel file
- * system's metadata traffic to the minimum; only regular files are read (a
- * FIFO, socket, device or folder, also behind a symlink, is a bad patch,
- * refused without blocking). A band in the archive's own layout
+ * reading a pair allocates nothing of ours. Each input file is read whole:
+ * from a folder root with open, fstat, one read and close, which keeps the
+ * parallel file system's metadata traffic to the minimum (only regular
+ * files are read: a FIFO, socket, device or folder, also behind a symlink,
+ * is a bad patch, refused without blocking); from a tar or gzip root
+ * through the archive's index (archive.h), a bad member being a bad patch
+ * too. A band in the archive's own layout
  * (classic little-endian TIFF, one uncompressed striped band) is decoded
  * straight from those bytes; any other TIFF is decoded by GDAL from memory
  * (/vsimem/, no sidecar probing), and GDAL's verdict names what is wrong
@@ -47,9 +49,16 @@ struct bp_failure {
 
 struct bp_reader;
 
-/* A reader for the archive roots (copied). NULL when out of memory.
- * Registers GDAL's GTiff driver on first use. */
+/* A reader for the archive roots (copied), both folders. NULL when out of
+ * memory. Registers GDAL's GTiff driver on first use. */
 struct bp_reader *bp_reader_new(const char *root_s1, const char *root_s2);
+
+/* A reader whose roots' bytes come from s1 and s2 (folders or archives,
+ * see src/convert/source.h), which it takes over, also when it fails
+ * (NULL when out of memory, also when s1 or s2 is NULL). */
+struct bp_source;
+struct bp_reader *bp_reader_new_sources(struct bp_source *s1,
+                                        struct bp_source *s2);
 
 /* Read the pair; returns BP_OK, or BP_INPUT with *why filled in, or
  * BP_INTERRUPTED (*why filled in) when a signal cut a system call short:
@@ -68,7 +77,8 @@ int bp_reader_read(struct bp_reader *r, const char *s2_name,
  * its target is what is updated, beside the target. A file that already holds
  * the key with these names is left as it is. Returns BP_OK, BP_INPUT (the
  * file holds other BigEarthNet_19_labels) or BP_OUTPUT (it cannot be
- * written), with *why filled in. Call right after a successful bp_reader_read(). */
+ * written; also when the S1 root is an archive), with *why filled in. Call
+ * right after a successful bp_reader_read(). */
 int bp_reader_update_json(struct bp_reader *r, const struct bp_pair *pair,
                           struct bp_failure *why);
 

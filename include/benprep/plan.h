@@ -18,12 +18,17 @@
 
 /* What a run reads: the split files, after the exclusion lists took out
  * their rows (removed[l * nsplits + s]: rows list l took from split s). */
+struct bp_root_id;
+
 struct bp_inputs {
     const struct bp_split *splits;
     size_t nsplits;
     const struct bp_split *excludes;
     size_t nexcludes;
     const uint64_t *removed;
+    /* The archive roots' kind and fingerprint (archive.h); NULL for a
+     * folder root. */
+    const struct bp_root_id *root_s1, *root_s2;
 };
 
 /* Default rows per shard: shards of about 256 MiB at about 275 KB a record. */

@@ -37,6 +37,10 @@ struct bp_verify_options {
     int deep;            /* --deep given */
     const char *s1_root; /* --deep: NULL in the one-folder form */
     const char *s2_root; /* --deep: always set */
+    const char *index_dir; /* --index-dir: where archive indexes are */
+    /* Set by bp_verify_run: the index of each --deep root that is a tar or
+     * gzip archive, or NULL. */
+    const char *s1_index, *s2_index;
     int verbosity;       /* 0 default; -v adds, -q subtracts */
 };
 

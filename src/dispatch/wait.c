@@ -111,12 +111,22 @@ struct collective {
 
 int bp_wait_share(struct bp_wait *w, void *buf, int len, MPI_Comm comm)
 {
+    return bp_wait_share_from(w, buf, len, 0, comm);
+}
+
+int bp_wait_share_from(struct bp_wait *w, void *buf, int len, int root,
+                       MPI_Comm comm)
+{
     void *copy = malloc(len > 0 ? (size_t)len : 1);
-    if (!copy)
+    if (!copy && root == 0)
         return bp_mpi_share(buf, len, comm);
+    if (!copy) /* no sleeping wait without a buffer of its own */
+        return MPI_Bcast(buf, len, MPI_BYTE, root, comm) == MPI_SUCCESS
+                   ? BP_OK
+                   : BP_MPI;
     memcpy(copy, buf, (size_t)len);
     MPI_Request req;
-    int rc = MPI_Ibcast(copy, len, MPI_BYTE, 0, comm, &req);
+    int rc = MPI_Ibcast(copy, len, MPI_BYTE, root, comm, &req);
     if (rc == MPI_SUCCESS)
         rc = bp_wait_request(w, &req, 0);
     if (rc == BP_WAIT_GAVE_UP)

@@ -64,6 +64,10 @@ int bp_wait_receive(struct bp_wait *w, MPI_Comm comm, int source, int tag,
  * BP_OK, BP_MPI, or BP_INTERRUPTED when it gave up. */
 int bp_wait_share(struct bp_wait *w, void *buf, int len, MPI_Comm comm);
 
+/* The same from rank root. */
+int bp_wait_share_from(struct bp_wait *w, void *buf, int len, int root,
+                       MPI_Comm comm);
+
 /* Collective over comm: the status that takes precedence over all ranks'
  * (see status.h). A rank that gave up earlier does not try and keeps its
  * own; one that gives up here returns the worse of status and

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "benprep/archive.h"
 #include "benprep/shard.h"
 #include "common/jsonutil.h"
 
@@ -67,6 +68,13 @@ static json_object *stall_limit(const struct bp_config *cfg)
     return json_object_new_int64(cfg->stall_limit_seconds);
 }
 
+/* Where archive indexes go: not part of the identity (a resume may look
+ * for them elsewhere). JSON null when not given. */
+static json_object *index_dir(const struct bp_config *cfg)
+{
+    return cfg->index_dir ? json_object_new_string(cfg->index_dir) : NULL;
+}
+
 static json_object *root_s1(const struct bp_config *cfg)
 {
     return json_object_new_string(cfg->root_s1 ? cfg->root_s1 : "");
@@ -88,6 +96,7 @@ static const struct field fields[] = {
     {"compression_level", "options", 1, compression_level},
     {"index", "options", 1, index_files},
     {"stall_limit", "options", 0, stall_limit},
+    {"index_dir", "options", 0, index_dir},
     {"root_folder_s1", "inputs", 1, root_s1},
     {"root_folder_s2", "inputs", 1, root_s2},
 };
@@ -124,6 +133,31 @@ static json_object *files_identity(const struct bp_split *f, size_t n,
     return arr;
 }
 
+/* What identifies an archive root: its kind, size and the CRC-32C of its
+ * first and last MiB (not its mtime: a copy or a touch is the same data). */
+static const char *const archive_keys[] = {"archive_s1", "archive_s2"};
+
+static json_object *archive_value(const struct bp_root_id *id)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "kind",
+                           json_object_new_string(bp_root_kind_name(id->kind)));
+    json_object_object_add(o, "bytes",
+                           json_object_new_int64((int64_t)id->bytes));
+    json_object_object_add(o, "crc32c_first_mib", bp_json_hex32(id->head_crc));
+    json_object_object_add(o, "crc32c_last_mib", bp_json_hex32(id->tail_crc));
+    return o;
+}
+
+/* archive_s1 and archive_s2 into o, for the roots that are archives. */
+static void add_archives(json_object *o, const struct bp_inputs *in)
+{
+    const struct bp_root_id *ids[2] = {in->root_s1, in->root_s2};
+    for (int i = 0; i < 2; i++)
+        if (ids[i])
+            json_object_object_add(o, archive_keys[i], archive_value(ids[i]));
+}
+
 json_object *bp_run_identity(const struct bp_config *cfg,
                              const struct bp_inputs *in)
 {
@@ -135,6 +169,7 @@ json_object *bp_run_identity(const struct bp_config *cfg,
                            files_identity(in->splits, in->nsplits, "split"));
     json_object_object_add(id, "exclude",
                            files_identity(in->excludes, in->nexcludes, "list"));
+    add_archives(id, in);
     return id;
 }
 
@@ -185,6 +220,11 @@ json_object *bp_manifest_identity(json_object *m)
     json_object_object_add(
         id, "exclude",
         files_from_manifest(get2(m, "inputs", "exclude"), "list"));
+    for (int i = 0; i < 2; i++) {
+        json_object *v = get2(m, "inputs", archive_keys[i]);
+        if (v)
+            json_object_object_add(id, archive_keys[i], json_object_get(v));
+    }
     return id;
 }
 
@@ -255,7 +295,9 @@ json_object *bp_manifest_options(const struct bp_config *cfg)
     return o;
 }
 
-void bp_manifest_roots(json_object *inputs, const struct bp_config *cfg)
+void bp_manifest_roots(json_object *inputs, const struct bp_config *cfg,
+                       const struct bp_inputs *in)
 {
     add_section(inputs, cfg, "inputs");
+    add_archives(inputs, in);
 }

@@ -148,7 +148,7 @@ static void add_inputs(json_object *root, const struct bp_config *cfg,
                        const struct bp_inputs *in)
 {
     json_object *inputs = json_object_new_object();
-    bp_manifest_roots(inputs, cfg);
+    bp_manifest_roots(inputs, cfg, in);
     json_object_object_add(inputs, "splits", split_inputs(in));
     json_object_object_add(inputs, "exclude", exclude_inputs(in));
     json_object_object_add(root, "inputs", inputs);

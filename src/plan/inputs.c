@@ -109,6 +109,27 @@ static int load_exclusions(const struct bp_config *cfg,
     return status;
 }
 
+/* The fingerprint of each archive root, for the manifest and the run
+ * identity. */
+static int identify_roots(const struct bp_config *cfg,
+                          struct bp_run_inputs *in)
+{
+    const char *roots[2] = {cfg->root_s1, cfg->root_s2};
+    const enum bp_root_kind kinds[2] = {cfg->kind_s1, cfg->kind_s2};
+    for (int i = 0; i < 2; i++) {
+        char msg[512];
+        if (kinds[i] == BP_ROOT_FOLDER)
+            continue;
+        int rc = bp_root_identify(roots[i], &in->root_id[i], msg, sizeof msg);
+        if (rc != BP_OK) {
+            BP_ERROR("%s: %s", roots[i], msg);
+            return rc;
+        }
+        in->has_root_id[i] = 1;
+    }
+    return BP_OK;
+}
+
 int bp_inputs_load(const struct bp_config *cfg, struct bp_run_inputs *in)
 {
     memset(in, 0, sizeof *in);
@@ -127,6 +148,8 @@ int bp_inputs_load(const struct bp_config *cfg, struct bp_run_inputs *in)
     if (status == BP_OK)
         status = bp_plan_build(in->splits, in->nsplits,
                                cfg->records_per_shard, &in->plan);
+    if (status == BP_OK && !cfg->dry_run)
+        status = identify_roots(cfg, in);
     return status;
 }
 
@@ -146,7 +169,9 @@ void bp_inputs_free(struct bp_run_inputs *in)
 struct bp_inputs bp_inputs_view(const struct bp_run_inputs *in)
 {
     struct bp_inputs v = {in->splits, in->nsplits, in->excl, in->nexcl,
-                          in->removed};
+                          in->removed,
+                          in->has_root_id[0] ? &in->root_id[0] : NULL,
+                          in->has_root_id[1] ? &in->root_id[1] : NULL};
     return v;
 }
 

@@ -8,7 +8,10 @@
  * is the verifier's own table (classes.c), so a bug in any of those cannot
  * hide behind a verifier sharing it. GDAL's library settings (drivers, no
  * sidecar files) come from bp_gdal_setup, its error text from
- * bp_gdal_message.
+ * bp_gdal_message. A root that is a tar or gzip archive is read through
+ * its index (benprep_archive, the same reader the converter uses for the
+ * bytes, not for decoding): a member's bytes are decoded by GDAL from
+ * memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,8 +21,11 @@
 #include <unistd.h>
 
 #include <cpl_error.h>
+#include <cpl_vsi.h>
 #include <gdal.h>
 
+#include "benprep/archive.h"
+#include "benprep/status.h"
 #include "common/gdalutil.h"
 #include "common/stop.h"
 #include "verify/verify_int.h"
@@ -30,9 +36,32 @@ struct vf_deep {
     float *sar[VF_SAR]; /* MM records */
     char *json;         /* VF_JSON_MAX_BYTES */
     json_tokener *tok;
+    struct bp_archive *archive[2]; /* the S1 and S2 roots, when archives */
+    unsigned char *file;           /* a band member, when an archive */
+    char vsi[64];                  /* its /vsimem/ name */
 };
 
-struct vf_deep *vf_deep_new(const struct vf_schema *s)
+/* Open the archive roots of opt with their indexes (found by the run).
+ * 0, or -1 (logged by the reader). */
+static int open_archives(struct vf_deep *d, const struct bp_verify_options *o)
+{
+    const char *roots[2] = {o->s1_root, o->s2_root};
+    const char *index[2] = {o->s1_index, o->s2_index};
+    for (int i = 0; i < 2; i++) {
+        if (!roots[i] || !index[i] || !index[i][0])
+            continue;
+        if (bp_archive_open(roots[i], index[i], &d->archive[i]) != BP_OK)
+            return -1;
+        if (!d->file && !(d->file = malloc(BP_ARCHIVE_MEMBER_LIMIT)))
+            return -1;
+    }
+    snprintf(d->vsi, sizeof d->vsi, "/vsimem/ben-prep-verify-%p.tif",
+             (void *)d);
+    return 0;
+}
+
+struct vf_deep *vf_deep_new(const struct vf_schema *s,
+                            const struct bp_verify_options *o)
 {
     struct vf_deep *d = calloc(1, sizeof *d);
     if (!d)
@@ -47,7 +76,8 @@ struct vf_deep *vf_deep_new(const struct vf_schema *s)
     d->band[0] = malloc(pixels * sizeof(uint16_t));
     if (!s->s2_only)
         d->sar[0] = malloc((size_t)VF_SAR * VF_SAR_PIXELS * sizeof(float));
-    if (!d->tok || !d->json || !d->band[0] || (!s->s2_only && !d->sar[0])) {
+    if (!d->tok || !d->json || !d->band[0] || (!s->s2_only && !d->sar[0]) ||
+        open_archives(d, o) != 0) {
         vf_deep_free(d);
         return NULL;
     }
@@ -66,14 +96,36 @@ void vf_deep_free(struct vf_deep *d)
     free(d->band[0]);
     free(d->sar[0]);
     free(d->json);
+    free(d->file);
+    bp_archive_close(d->archive[0]);
+    bp_archive_close(d->archive[1]);
     if (d->tok)
         json_tokener_free(d->tok);
     free(d);
 }
 
+/* The member <name>/<name><suffix> of the archive root into buf[0..cap),
+ * its name as "ARCHIVE:TOP/MEMBER" into shown. Returns its length, or -1
+ * with reason. */
+static long read_member(struct bp_archive *a, const char *root,
+                        const char *name, const char *suffix, void *buf,
+                        size_t cap, char *shown, size_t shownsz,
+                        char *reason, size_t size)
+{
+    char member[1024];
+    struct bp_failure why;
+    size_t len;
+    snprintf(member, sizeof member, "%s/%s%s", name, name, suffix);
+    snprintf(shown, shownsz, "%s:%s/%s", root, bp_archive_top(a), member);
+    if (bp_archive_read(a, member, buf, cap, &len, &why) != BP_OK) {
+        snprintf(reason, size, "%s", why.reason);
+        return -1;
+    }
+    return (long)len;
+}
+
 static void compare_band(struct vf_verifier *v, const struct vf_field *f,
-                         const uint16_t *src, const char *root,
-                         const char *name)
+                         const uint16_t *src, const char *file)
 {
     const uint16_t *got = v->dec.band[f->slot];
     uint32_t diff = 0, first = 0;
@@ -83,15 +135,15 @@ static void compare_band(struct vf_verifier *v, const struct vf_field *f,
     if (!diff)
         return;
     uint32_t side = vf_band_side(f->count);
-    vf_record_problem(v, "%s: %u of %u pixels differ from %s/%s/%s_%s.tif, "
+    vf_record_problem(v, "%s: %u of %u pixels differ from %s, "
                          "the first at row %u column %u: %u in the record, %u "
                          "in the file",
-                      f->key, diff, f->count, root, name, name, f->key,
+                      f->key, diff, f->count, file,
                       first / side, first % side, got[first], src[first]);
 }
 
 static void compare_sar(struct vf_verifier *v, const struct vf_field *f,
-                        const float *src, const char *root, const char *name)
+                        const float *src, const char *file)
 {
     const uint32_t *got = v->dec.sar[f->slot];
     uint32_t diff = 0, first = 0, want_first = 0;
@@ -108,10 +160,10 @@ static void compare_sar(struct vf_verifier *v, const struct vf_field *f,
     float a, b;
     memcpy(&a, &got[first], 4);
     memcpy(&b, &want_first, 4);
-    vf_record_problem(v, "%s: %u of %u values differ from %s/%s/%s_%s.tif, "
+    vf_record_problem(v, "%s: %u of %u values differ from %s, "
                          "the first at row %u column %u: %.9g (0x%08x) in the "
                          "record, %.9g (0x%08x) in the file",
-                      f->key, diff, f->count, root, name, name, f->key,
+                      f->key, diff, f->count, file,
                       first / 120, first % 120, (double)a, got[first],
                       (double)b, want_first);
 }
@@ -258,20 +310,24 @@ out:
     return rc;
 }
 
-/* Decode the one band of the GeoTIFF at path, side x side pixels of type
- * (UInt16 or Float32), into dst with GDAL. Returns 0, or -1 with reason. */
-static int read_band_gdal(const char *path, int side, GDALDataType type,
-                          void *dst, char *reason, size_t size)
+/* Decode the one band of the GeoTIFF at path (or at vsi, the /vsimem/
+ * copy of the archive member path names, when not NULL), side x side
+ * pixels of type (UInt16 or Float32), into dst with GDAL. Returns 0, or -1
+ * with reason. */
+static int read_band_gdal(const char *path, const char *vsi, int side,
+                          GDALDataType type, void *dst, char *reason,
+                          size_t size)
 {
     static const char *const gtiff_only[] = {"GTiff", NULL};
     char msg[512];
     int rc = -1;
     CPLErrorReset();
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY,
+    GDALDatasetH ds = GDALOpenEx(vsi ? vsi : path,
+                                 GDAL_OF_RASTER | GDAL_OF_READONLY,
                                  gtiff_only, NULL, NULL);
     if (!ds) {
         snprintf(reason, size, "GDAL cannot open it: %s",
-                 bp_gdal_message(msg, sizeof msg, NULL, path));
+                 bp_gdal_message(msg, sizeof msg, vsi, path));
         goto out;
     }
     if (GDALGetRasterCount(ds) != 1 || GDALGetRasterXSize(ds) != side ||
@@ -291,13 +347,44 @@ static int read_band_gdal(const char *path, int side, GDALDataType type,
     if (GDALRasterIO(band, GF_Read, 0, 0, side, side, dst, side, side, type,
                      0, 0) != CE_None) {
         snprintf(reason, size, "cannot decode the pixels: %s",
-                 bp_gdal_message(msg, sizeof msg, NULL, path));
+                 bp_gdal_message(msg, sizeof msg, vsi, path));
         goto out;
     }
     rc = 0;
 out:
     if (ds)
         GDALClose(ds);
+    return rc;
+}
+
+/* Decode the band <name>/<name>_<key>.tif of root (side: 0 for S1, 1 for
+ * S2) into dst, its name as messages give it into path. Returns 0, or -1
+ * with reason. */
+static int source_band(struct vf_deep *d, int side, const char *root,
+                       const char *name, const char *key, int pixels,
+                       GDALDataType type, void *dst, char *path,
+                       size_t pathsz, char *reason, size_t size)
+{
+    char suffix[64];
+    snprintf(suffix, sizeof suffix, "_%s.tif", key);
+    if (!d->archive[side]) {
+        snprintf(path, pathsz, "%s/%s/%s%s", root, name, name, suffix);
+        return read_band_gdal(path, NULL, pixels, type, dst, reason, size);
+    }
+    long len = read_member(d->archive[side], root, name, suffix, d->file,
+                           BP_ARCHIVE_MEMBER_LIMIT, path, pathsz, reason,
+                           size);
+    if (len < 0)
+        return -1;
+    VSILFILE *mem = VSIFileFromMemBuffer(d->vsi, d->file, (vsi_l_offset)len,
+                                         FALSE);
+    if (!mem) {
+        snprintf(reason, size, "GDAL cannot map it in memory");
+        return -1;
+    }
+    VSIFCloseL(mem);
+    int rc = read_band_gdal(path, d->vsi, pixels, type, dst, reason, size);
+    VSIUnlink(d->vsi);
     return rc;
 }
 
@@ -317,31 +404,41 @@ static int deep_rasters(struct vf_verifier *v, enum vf_kind kind,
         int side = (int)vf_band_side(f->count);
         int band = kind == VF_KIND_BAND;
         void *dst = band ? (void *)d->band[f->slot] : (void *)d->sar[f->slot];
-        snprintf(path, sizeof path, "%s/%s/%s_%s.tif", root, name, name,
-                 f->key);
-        if (read_band_gdal(path, side, band ? GDT_UInt16 : GDT_Float32, dst,
-                           reason, sizeof reason) != 0) {
+        if (source_band(d, band, root, name, f->key, side,
+                        band ? GDT_UInt16 : GDT_Float32, dst, path,
+                        sizeof path, reason, sizeof reason) != 0) {
             vf_record_problem(v, "cannot read the source %s: %s", path,
                               reason);
             return -1;
         }
         if (band)
-            compare_band(v, f, d->band[f->slot], root, name);
+            compare_band(v, f, d->band[f->slot], path);
         else
-            compare_sar(v, f, d->sar[f->slot], root, name);
+            compare_sar(v, f, d->sar[f->slot], path);
     }
     return 0;
 }
 
-/* The labels of the JSON at path against the record's multi-hot; s2 as
- * for parse_labels. */
-static void deep_labels(struct vf_verifier *v, const char *path,
-                        const char *s2)
+/* The labels of the JSON <name>/<name>_labels_metadata.json of root (side:
+ * 0 for S1, 1 for S2) against the record's multi-hot; s2 as for
+ * parse_labels. */
+static void deep_labels(struct vf_verifier *v, int side, const char *root,
+                        const char *name, const char *s2)
 {
-    char reason[512];
+    static const char suffix[] = "_labels_metadata.json";
+    struct vf_deep *d = v->deep;
+    char reason[512], path[4096];
     uint8_t multi_hot[VF_CLASSES];
-    long len = read_json(v->deep, path, reason, sizeof reason);
-    if (len < 0 || parse_labels(v->deep, (size_t)len, s2, multi_hot, reason,
+    long len;
+    if (d->archive[side]) {
+        len = read_member(d->archive[side], root, name, suffix, d->json,
+                          VF_JSON_MAX_BYTES, path, sizeof path, reason,
+                          sizeof reason);
+    } else {
+        snprintf(path, sizeof path, "%s/%s/%s%s", root, name, name, suffix);
+        len = read_json(d, path, reason, sizeof reason);
+    }
+    if (len < 0 || parse_labels(d, (size_t)len, s2, multi_hot, reason,
                                 sizeof reason) != 0) {
         vf_record_problem(v, "cannot read the source %s: %s", path, reason);
         return;
@@ -358,7 +455,7 @@ static void deep_labels(struct vf_verifier *v, const char *path,
 
 void vf_deep_check(struct vf_verifier *v)
 {
-    char s2[256], s1[256], path[4096];
+    char s2[256], s1[256];
     const struct vf_decoded *d = &v->dec;
     const char *s1_root = v->opt->s1_root, *s2_root = v->opt->s2_root;
     if (bp_stop_signal)
@@ -369,9 +466,7 @@ void vf_deep_check(struct vf_verifier *v)
         return;
     if (v->schema->s2_only) {
         /* S2-only: labels from the S2 JSON. */
-        snprintf(path, sizeof path, "%s/%s/%s_labels_metadata.json", s2_root,
-                 s2, s2);
-        deep_labels(v, path, NULL);
+        deep_labels(v, 1, s2_root, s2, NULL);
         return;
     }
     /* MM: VV and VH, labels from the S1 JSON, which must name s2. */
@@ -379,7 +474,5 @@ void vf_deep_check(struct vf_verifier *v)
     s1[d->name_len[VF_NAME_S1]] = '\0';
     if (deep_rasters(v, VF_KIND_SAR, s1_root, s1) != 0)
         return;
-    snprintf(path, sizeof path, "%s/%s/%s_labels_metadata.json", s1_root, s1,
-             s1);
-    deep_labels(v, path, s2);
+    deep_labels(v, 0, s1_root, s1, s2);
 }

@@ -11,7 +11,8 @@ static void print_help(FILE *out)
 {
     fputs(
         "Usage: [mpirun -np N] ben-prep verify OUT "
-        "[--deep S1_ROOT S2_ROOT | --deep S2_ROOT] [-q|-v]\n"
+        "[--deep S1_ROOT S2_ROOT | --deep S2_ROOT] [--index-dir DIR] "
+        "[-q|-v]\n"
         "\n"
         "Check the output of a ben-prep run in OUT against OUT/manifest.json:"
         " every\n"
@@ -58,6 +59,17 @@ static void print_help(FILE *out)
         "  --deep S2_ROOT           the same for S2-only output "
         "(bigearthnet-s2-19),\n"
         "                           which has no S1 patches\n"
+        "                           A root may be a tar or gzip-compressed "
+        "tar archive,\n"
+        "                           read through its index (ARCHIVE.bpidx, "
+        "as ben-prep\n"
+        "                           index and the conversion leave it); one "
+        "that is\n"
+        "                           missing or stale is built: beside the "
+        "archive when\n"
+        "                           its folder is writable, else in OUT\n"
+        "  --index-dir DIR          look for (and build) archive indexes in "
+        "DIR\n"
         "  -v, --verbose            a line per shard checked\n"
         "  -q, --quiet              problems only: no summary when all is "
         "well\n"
@@ -74,7 +86,9 @@ static void print_help(FILE *out)
         "\n"
         "Exit status:\n"
         "  0  everything holds\n"
-        "  1  a problem was found, or OUT or its manifest cannot be read\n"
+        "  1  a problem was found, or OUT or its manifest cannot be read, "
+        "or an\n"
+        "     archive root cannot be indexed\n"
         "  2  usage error, also --deep S2_ROOT alone for MM output\n"
         "  4  interrupted by SIGTERM, SIGINT or SIGUSR1: not every shard was "
         "checked\n"
@@ -148,6 +162,10 @@ enum bp_verify_parse_result bp_verify_parse(int argc, char **argv,
                 o->s1_root = o->s2_root;
                 o->s2_root = argv[++i];
             }
+        } else if (strcmp(a, "--index-dir") == 0) {
+            if (i + 1 >= argc || !argv[i + 1][0])
+                return USAGE_ERROR(err, "%s", "--index-dir needs a folder");
+            o->index_dir = argv[++i];
         } else if (strcmp(a, "--verbose") == 0) {
             o->verbosity++;
         } else if (strcmp(a, "--quiet") == 0) {

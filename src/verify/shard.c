@@ -408,7 +408,7 @@ int vf_verifier_init(struct vf_verifier *v,
         if (!(v->z = inflater_new()))
             return -1;
     }
-    if (opt->deep && v->schema && !(v->deep = vf_deep_new(v->schema)))
+    if (opt->deep && v->schema && !(v->deep = vf_deep_new(v->schema, opt)))
         return -1;
     return 0;
 }

@@ -382,8 +382,11 @@ void vf_index_open(struct vf_verifier *v, const char *strings);
 void vf_index_record(struct vf_verifier *v, uint64_t size);
 void vf_index_close(struct vf_verifier *v, int walk_complete);
 
-/* deep.c: the sources of a schema's records; NULL when out of memory. */
-struct vf_deep *vf_deep_new(const struct vf_schema *s);
+/* deep.c: the sources of a schema's records, the archive roots of o opened
+ * with their indexes; NULL when out of memory or an archive cannot be
+ * opened (logged). */
+struct vf_deep *vf_deep_new(const struct vf_schema *s,
+                            const struct bp_verify_options *o);
 void vf_deep_free(struct vf_deep *d);
 /* The record decoded without problems: compare it with its sources. */
 void vf_deep_check(struct vf_verifier *v);

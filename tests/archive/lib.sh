@@ -39,3 +39,60 @@ roundtrip() {
 }
 
 kv() { sed -n "s/^$1=//p" "$2"; }
+
+# ---- conversions from archive roots (test_convert*.sh) ----
+# Needs BEN_PREP and MPIRUN; the sample's golden split file.
+golden_csv=${SHARED:?}/golden/example_mm.csv
+read -r -a mpirun <<<"${MPIRUN:-mpirun}"
+
+# convert NP OUT ARGS...: ben-prep on NP ranks into OUT; its status in $rc,
+# its messages in $work/conv.err.
+convert() {
+  local np=$1 out=$2
+  shift 2
+  rc=0
+  "${mpirun[@]}" -np "$np" "${BEN_PREP:?}" -o "$out" "$@" >"$work/conv.out" \
+    2>"$work/conv.err" || rc=$?
+}
+
+# expect STATUS WHAT NP OUT ARGS...: convert, and fail unless it ends so
+# without a sanitizer report.
+expect() {
+  local want=$1 what=$2
+  shift 2
+  convert "$@"
+  [[ $rc == "$want" ]] || { tail -20 "$work/conv.err" >&2; die "$what: status $rc, expected $want"; }
+  # A sanitizer report fails the test whatever the status (ASan exits 1).
+  ! grep -q "AddressSanitizer\|LeakSanitizer\|runtime error:" "$work/conv.err" ||
+    { cat "$work/conv.err" >&2; die "$what: a sanitizer report"; }
+}
+
+# same_output WHAT A B: the same shard files, byte for byte, and manifests
+# equal but for "run", the roots in "inputs" (their paths and archives) and
+# options.index_dir.
+same_output() {
+  local what=$1 a=$2 b=$3
+  diff <(cd "$a" && ls | grep -v '^manifest.json$') \
+    <(cd "$b" && ls | grep -v '^manifest.json$') >&2 || die "$what: other files"
+  local f
+  for f in "$a"/*; do
+    [[ $(basename "$f") == manifest.json ]] && continue
+    cmp -s "$f" "$b/$(basename "$f")" || die "$what: $(basename "$f") differs"
+  done
+  python3 - "$a/manifest.json" "$b/manifest.json" <<'PY' || die "$what: manifests differ"
+import json, sys
+def strip(p):
+    m = json.load(open(p))
+    m.pop('run', None)
+    m['options'].pop('index_dir', None)  # where the indexes went
+    for k in ('root_folder_s1', 'root_folder_s2', 'archive_s1', 'archive_s2'):
+        m['inputs'].pop(k, None)
+    return m
+a, b = strip(sys.argv[1]), strip(sys.argv[2])
+if a != b:
+    for k in a:
+        if a.get(k) != b.get(k):
+            print('manifest key %s differs' % k, file=sys.stderr)
+    sys.exit(1)
+PY
+}
