@@ -155,6 +155,11 @@ static int builder_scan(struct builder *b)
 {
     int rc = b->kind == BP_ROOT_GZIP ? bpx_build_scan_gzip(b)
                                      : bpx_build_scan_tar(b);
+    if (rc != 0 && b->stopped) {
+        BP_ERROR("%s: indexing stopped by signal %d; no index was written",
+                 b->archive, b->stopped);
+        return BP_INTERRUPTED;
+    }
     if (rc != 0)
         return errno == ENOMEM ? BP_NOMEM : BP_INPUT;
     if (!b->tar_damaged && !b->fatal[0] && !b->sort_errno &&

@@ -45,6 +45,7 @@ struct builder {
     struct bpx_tar *tar;
     struct bpx_sorter *sorter;
     int sort_errno;
+    int stopped;        /* a stop signal ended the read */
     char top[256];
     size_t top_len;
     int have_top;

@@ -11,6 +11,7 @@
 #include "build_int.h"
 #include "bytes.h"
 #include "common/crc32c.h"
+#include "common/stop.h"
 
 static int add_point(struct builder *b, const struct bpx_point *pt)
 {
@@ -59,6 +60,11 @@ static int add_window_point(struct builder *b, uint64_t uoff, uint64_t coff,
  * end), or -1 (logged). */
 static ssize_t read_in(struct builder *b, uint64_t pos)
 {
+    if (bp_stop_signal) { /* SIGTERM and the like: stop between reads */
+        b->stopped = (int)bp_stop_signal;
+        errno = EINTR;
+        return -1;
+    }
     ssize_t n = bpx_pread_full(b->fd, b->in, IN_BYTES, pos);
     if (n < 0)
         BP_ERROR("%s: read error at byte %" PRIu64 ": %s", b->archive, pos,

@@ -18,6 +18,8 @@
  *   FAILIO_DELAY_US=N     sleep N microseconds before every open of a
  *                         matching path (slows a run down so a test can
  *                         interrupt it in the middle)
+ *   FAILIO_READ_DELAY_US=N  sleep N microseconds before every pread of a
+ *                         matching file (slows a pass over an archive down)
  *   FAILIO_BLOCK=1        an open of a matching path blocks until a signal
  *                         handler runs, then fails with EINTR: as the open
  *                         of a FIFO without a writer, or of a file on a hung
@@ -44,7 +46,7 @@ static const char *match;       /* NULL: the shim is inactive */
 static int open_err, fsync_err, close_err, write_err = ENOSPC;
 static long long write_after = -1; /* -1: writes are not limited */
 static long long written;          /* bytes written to matching files */
-static long delay_us;
+static long delay_us, read_delay_us;
 static int block;
 
 static int (*real_open)(const char *, int, ...);
@@ -56,6 +58,8 @@ static ssize_t (*real_write)(int, const void *, size_t);
 static int (*real_fsync)(int);
 static int (*real_fdatasync)(int);
 static int (*real_close)(int);
+static ssize_t (*real_pread)(int, void *, size_t, off_t);
+static ssize_t (*real_pread64)(int, void *, size_t, off64_t);
 
 static void failio_init(void);
 
@@ -99,6 +103,10 @@ static void failio_init(void)
     real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
     real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
     real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
+    real_pread =
+        (ssize_t(*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread");
+    real_pread64 =
+        (ssize_t(*)(int, void *, size_t, off64_t))dlsym(RTLD_NEXT, "pread64");
 
     const char *m = getenv("FAILIO_MATCH");
     if (!m || !*m)
@@ -115,6 +123,9 @@ static void failio_init(void)
     const char *d = getenv("FAILIO_DELAY_US");
     if (d && *d)
         delay_us = atol(d);
+    const char *rd = getenv("FAILIO_READ_DELAY_US");
+    if (rd && *rd)
+        read_delay_us = atol(rd);
     const char *b = getenv("FAILIO_BLOCK");
     block = b && atoi(b) > 0;
 }
@@ -297,4 +308,29 @@ int close(int fd)
     note("close %s: failing with %s", path, strerror(close_err));
     errno = close_err;
     return -1;
+}
+
+/* FAILIO_READ_DELAY_US: a slow read of a matching file. */
+static void before_pread(int fd)
+{
+    char path[4096];
+    if (read_delay_us > 0 && fd_matches(fd, path, sizeof path)) {
+        struct timespec ts = {read_delay_us / 1000000,
+                              (read_delay_us % 1000000) * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+ssize_t pread(int fd, void *buf, size_t count, off_t offset)
+{
+    failio_init();
+    before_pread(fd);
+    return real_pread(fd, buf, count, offset);
+}
+
+ssize_t pread64(int fd, void *buf, size_t count, off64_t offset)
+{
+    failio_init();
+    before_pread(fd);
+    return real_pread64(fd, buf, count, offset);
 }
