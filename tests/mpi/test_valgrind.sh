@@ -2,7 +2,8 @@
 # Every rank of an MPI run under valgrind memcheck: no invalid access, no
 # use of uninitialised memory, no definite leak in ben-prep (Open MPI's own
 # start-up and shut-down allocations are suppressed), on the real sample
-# with several shards per worker, and on a run that skips a bad patch.
+# with several shards per worker, on a run that skips a bad patch, and on
+# tar and gzip roots (indexed, then read through the index).
 #
 #   environment: BEN_PREP, SHARED, MPIRUN; VALGRIND_SUPP (ours)
 set -euo pipefail
@@ -27,3 +28,11 @@ run_status "${mpirun[@]}" -np 2 "${vg[@]}" "$BEN_PREP" -r1 "$sample_s1" \
   -r2 "$tmp/S2" -o "$tmp/out2" -n "$golden_csv" --max-failures 1 -q 2>"$tmp/err"
 [[ $rc -eq 3 ]] || { cat "$tmp/err" >&2; fail "exit $rc, expected 3"; }
 pass "a skipped patch under memcheck (exit 3)"
+
+# Archive roots: both indexed (on ranks 1 and 0) and read through the index.
+tar -C "$sample_s1/.." -cf "$tmp/s1.tar" "$(basename "$sample_s1")"
+tar -C "$sample_s2/.." -czf "$tmp/s2.tar.gz" "$(basename "$sample_s2")"
+"${mpirun[@]}" -np 2 "${vg[@]}" "$BEN_PREP" -r1 "$tmp/s1.tar" \
+  -r2 "$tmp/s2.tar.gz" -o "$tmp/out3" -n "$golden_csv" --records-per-shard 2 -q
+check_records "$tmp/out3" "$golden" || fail "archives: not the golden records: $(head -n 5 "$tmp/check")"
+pass "tar and gzip roots under memcheck, output identical to the golden records"
