@@ -89,6 +89,7 @@ s2top=BigEarthNet-v1.0 s1top=BigEarthNet-S1-v1.0
 
 calc() { awk "BEGIN { printf \"%.6f\n\", $1 }"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { a = $1 } { b = $1 } END { printf "%.1f-%.1f", a, b }'; }
 kv() { sed -n "s/^$1=//p" "$2"; }
 size() { stat -c %s "$1"; }
 cpu_secs() { # user + system CPU seconds of a command, its output discarded
@@ -254,15 +255,16 @@ reader_counts() {
   sed -n 's/.*archive .*: members \([0-9]*\), reads [0-9]*, bytes read [0-9]*, inflated \([0-9]*\), reinflated \([0-9]*\), jumps \([0-9]*\)$/\1 \2 \3 \4/p' "$1" |
     awk '{ m += $1; i += $2; x += $3; j += $4; n++ } END { if (n) print m, i, x, j }'
 }
-# e2e KIND: wall seconds of "tar xzf both + convert the folders" (e2e_a)
-# and of "convert the .tar.gz straight, indexes built in the run" (e2e_b),
-# KIND's rows.
+# e2e KIND: wall seconds of "tar xzf both + convert the folders" (e2e_a,
+# the tar xzf part e2e_t) and of "convert the .tar.gz straight, indexes
+# built in the run" (e2e_b), KIND's rows.
 e2e() {
   local k=$1 t0
   t0=$(date +%s.%N)
   rm -rf "$work/x" && mkdir "$work/x"
   tar -C "$work/x" -xzf "$work/gz/$s2top.tar.gz"
   tar -C "$work/x" -xzf "$work/gz/$s1top.tar.gz"
+  e2e_t=$(calc "$(date +%s.%N) - $t0")
   roots[x]="$work/x/$s1top $work/x/$s2top" split[x]=${split[$k]}
   convert "$logs/e2e-x-$k.log" 2 x
   e2e_a=$(calc "$(date +%s.%N) - $t0")
@@ -272,7 +274,7 @@ e2e() {
   convert "$logs/e2e-gz-$k.log" 2 "$k"
   e2e_b=$(calc "$(date +%s.%N) - $t0")
 }
-e2e_x="" e2e_gz="" e2o_x="" e2o_gz="" order_ratio="" twice="" peak="" big_rss=""
+order_ratio="" twice="" peak="" big_rss=""
 if ((conv)); then
   echo "bench-archive: conversion runs, $R each (folders, .tar, .tar.gz in random and in archive order)"
   # Index both kinds first (beside the archives), so the timed runs
@@ -355,19 +357,15 @@ if ((conv)); then
   # End to end, in both orders (medians of R, the orders alternating):
   # extract both archives and convert the folders, against converting the
   # .tar.gz files straight (their indexes built in the run).
-  declare -A e2e_xs e2e_gzs
+  declare -A e2e_ts e2e_xs e2e_gzs
   for ((i = 0; i < R; i++)); do
     orders=(gz gzo)
     if ((i % 2)); then orders=(gzo gz); fi
     for k in "${orders[@]}"; do
       e2e "$k"
-      e2e_xs[$k]+="$e2e_a " e2e_gzs[$k]+="$e2e_b "
+      e2e_ts[$k]+="$e2e_t " e2e_xs[$k]+="$e2e_a " e2e_gzs[$k]+="$e2e_b "
     done
   done
-  # shellcheck disable=SC2086
-  e2e_x=$(median ${e2e_xs[gz]}) e2e_gz=$(median ${e2e_gzs[gz]})
-  # shellcheck disable=SC2086
-  e2o_x=$(median ${e2e_xs[gzo]}) e2o_gz=$(median ${e2e_gzs[gzo]})
 fi
 
 # --- the table
@@ -431,12 +429,16 @@ stat=("$(check "$pass_ratio" ">=" "$T_INDEX_PASS")" "$(check "$index_pct" "<=" "
       "$N" "$(calc "${rss[gz]} / 1024")" "$(calc "${rss[gzo]} / 1024")"
     [[ -n $big_rss ]] && printf '; N=%s archive order %.1f MB' "$mem_n" "$(calc "$big_rss / 1024")"
     echo
-    echo 'end to end, wall time (medians), one worker: tar xzf both + convert the folders   convert the .tar.gz straight'
-    printf '  %-36s %20.1f s %23.1f s: %.2fx the time\n' "rows in random archive order" "$e2e_x" "$e2e_gz" \
-      "$(calc "$e2e_gz / $e2e_x")"
-    printf '  %-36s %20.1f s %23.1f s: %.2fx the time\n' "rows in archive order" "$e2o_x" "$e2o_gz" \
-      "$(calc "$e2o_gz / $e2o_x")"
-    echo '  (the .tar.gz runs include building both indexes)'
+    echo "end to end, one worker: wall time, median [range] of $R"
+    # shellcheck disable=SC2086
+    for k in gz gzo; do
+      if [[ $k == gz ]]; then echo "  rows in random archive order:"; else echo "  rows in archive order:"; fi
+      printf '    tar xzf both %.1f s [%s] + convert the folders = %.1f s [%s];\n' "$(median ${e2e_ts[$k]})" \
+        "$(range ${e2e_ts[$k]})" "$(median ${e2e_xs[$k]})" "$(range ${e2e_xs[$k]})"
+      printf '    convert the .tar.gz straight (indexing included) %.1f s [%s]: %.2fx the time\n' \
+        "$(median ${e2e_gzs[$k]})" "$(range ${e2e_gzs[$k]})" \
+        "$(calc "$(median ${e2e_gzs[$k]}) / $(median ${e2e_xs[$k]})")"
+    done
   else
     echo "conversion from archives: $skipped"
   fi
