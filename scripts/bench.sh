@@ -9,9 +9,11 @@
 #
 # The archive section: BENCH_ARCHIVE_N patch pairs (default 500),
 # BENCH_ARCHIVE_R repetitions (default 3), BENCH_SPACINGS (access point
-# spacings in MiB, "0.5 1 2"); BENCH_ARCHIVE=0 leaves it out. The CTest
-# test archive_bench (tests/archive/bench_archive.sh, the reader's own
-# longer benchmark) is not run here.
+# spacings in MiB, "0.5 1 2"), BENCH_ARCHIVE_MEM_N (pairs of the larger
+# .tar.gz on which the worker's peak memory is measured again, default 4
+# times BENCH_ARCHIVE_N, 0 to leave it out); BENCH_ARCHIVE=0 leaves it out.
+# The CTest test archive_bench (tests/archive/bench_archive.sh, the reader's
+# own longer benchmark) is not run here.
 #
 # Environment: BENCH_N, BENCH_R (the same as the arguments), BENCH_DIR (work
 # folder, default build-bench/bench; generated archives are kept there),

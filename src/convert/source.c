@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "benprep/archive.h"
+#include "benprep/log.h"
 #include "benprep/status.h"
 #include "common/fsutil.h"
 
@@ -69,6 +71,15 @@ void bp_source_free(struct bp_source *s)
 {
     if (!s)
         return;
+    if (s->archive) {
+        struct bp_archive_stats st;
+        bp_archive_get_stats(s->archive, &st);
+        BP_DEBUG("archive %s: members %" PRIu64 ", reads %" PRIu64
+                 ", bytes read %" PRIu64 ", inflated %" PRIu64
+                 ", reinflated %" PRIu64 ", jumps %" PRIu64,
+                 s->root, st.members, st.reads, st.bytes_read, st.inflated,
+                 st.reinflated, st.jumps);
+    }
     bp_archive_close(s->archive);
     free(s->root);
     free(s);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The ben-prep benchmark (issue 6): on a generated archive of N patch pairs,
+# The ben-prep benchmark: on a generated archive of N patch pairs,
 # warm page cache, it measures side by side
 #   - the plain-GDAL read floor (bp-gdal-floor: GDALOpen + GDALRasterIO of the
 #     14 band files of every pair, nothing else),
@@ -42,7 +42,7 @@ export LC_ALL=C
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 project=$(cd "$here/../.." && pwd)
 
-# The only constants: the targets of issue 6 and the Python reference anchor
+# The only constants: the targets and the Python reference anchor
 # of ../shared/docs/USERS.md ("Measured anchors": about 45 patches/s per core).
 PYTHON_REF_PPS=45
 T_FLOOR_RATIO=1.3        # one worker / GDAL floor >=
