@@ -82,14 +82,22 @@ static size_t find_slot(const struct slot *table, size_t cap,
     return i;
 }
 
+/* An empty table for total names: a power of two, at most half full. NULL
+ * when out of memory. */
+static struct slot *slot_table(size_t total, size_t *cap)
+{
+    *cap = 16;
+    while (*cap < 2 * total)
+        *cap *= 2;
+    return calloc(*cap, sizeof(struct slot));
+}
+
 /* One pass over all rows for one column (2: S2 names, 1: S1 names). */
 static int check_column(const struct bp_split *splits, size_t nsplits,
                         size_t total, int column, size_t *repeats)
 {
-    size_t cap = 16;
-    while (cap < 2 * total)
-        cap *= 2;
-    struct slot *table = calloc(cap, sizeof *table);
+    size_t cap;
+    struct slot *table = slot_table(total, &cap);
     if (!table)
         return BP_NOMEM;
     for (size_t s = 0; s < nsplits; s++) {
@@ -149,10 +157,8 @@ int bp_plan_exclude(struct bp_split *splits, size_t nsplits,
     for (size_t l = 0; l < nlists; l++)
         total += lists[l].nrows;
     memset(removed, 0, nlists * nsplits * sizeof *removed);
-    size_t cap = 16;
-    while (cap < 2 * total)
-        cap *= 2;
-    struct slot *table = calloc(cap, sizeof *table);
+    size_t cap;
+    struct slot *table = slot_table(total, &cap);
     if (!table)
         return BP_NOMEM;
     for (size_t l = 0; l < nlists; l++)
