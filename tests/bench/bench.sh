@@ -432,6 +432,22 @@ r_io=$(ratio "${med[w1]}" "${med[io1]}")
 r_io_in=$(ratio "${medin[w1]}" "${medin[io1]}")
 r_io_scaling=$(ratio "${med[io1]}" "${med[io2]}")
 r_io_scaling_in=$(ratio "${medin[io1]}" "${medin[io2]}")
+# The same ratios paired by round: the median over the R rounds of each
+# round's ratio (the two runs of a round are close in time, so a load that
+# comes and goes upsets fewer of them than the medians of each run apart).
+# paired LIST_A LIST_B: median of A_i / B_i.
+paired() {
+  local -a a b v=()
+  read -r -a a <<<"$1"
+  read -r -a b <<<"$2"
+  local i
+  for i in "${!a[@]}"; do v+=("$(ratio "${a[i]}" "${b[i]:-null}")"); done
+  median "${v[@]}"
+}
+p_io_scaling=$(paired "${wall[io1]}" "${wall[io2]}")
+p_io_scaling_in=$(paired "${inproc[io1]}" "${inproc[io2]}")
+p_scaling=$(paired "${wall[w1]}" "${wall[w2]}")
+p_scaling_in=$(paired "${inproc[w1]}" "${inproc[w2]}")
 r_python=$(ratio "${pps[w1]}" "$PYTHON_REF_PPS")
 r_python_in=$(ratio "${ppsin[w1]}" "$PYTHON_REF_PPS")
 comp_ms=null
@@ -677,7 +693,7 @@ fi
   [[ -n ${med[w1z]:-} ]] && echo "    \"one_worker_compressed\": $(run_json w1z "mpirun -np 2 ben-prep ${comp_args[*]}"),"
   echo "    \"launch\": $(run_json launch "mpirun -np 2 ben-prep --dry-run of the same splits: start-up and shut-down only")"
   echo "  },"
-  echo "  \"ratios\": {\"one_worker_over_floor_wall_clock\": $(num "$r_floor"), \"one_worker_over_floor_in_process\": $(num "$r_floor_in"), \"two_over_one_worker_wall_clock\": $(num "$r_scaling"), \"two_over_one_worker_in_process\": $(num "$r_scaling_in"), \"one_worker_over_python_reference_wall_clock\": $(num "$r_python"), \"one_worker_over_python_reference_in_process\": $(num "$r_python_in"), \"python_reference_patches_per_s\": $PYTHON_REF_PPS, \"one_worker_over_io_floor_time_wall_clock\": $(num "$r_io"), \"one_worker_over_io_floor_time_in_process\": $(num "$r_io_in"), \"io_floor_two_over_one_process_wall_clock\": $(num "$r_io_scaling"), \"io_floor_two_over_one_process_in_process\": $(num "$r_io_scaling_in")},"
+  echo "  \"ratios\": {\"one_worker_over_floor_wall_clock\": $(num "$r_floor"), \"one_worker_over_floor_in_process\": $(num "$r_floor_in"), \"two_over_one_worker_wall_clock\": $(num "$r_scaling"), \"two_over_one_worker_in_process\": $(num "$r_scaling_in"), \"one_worker_over_python_reference_wall_clock\": $(num "$r_python"), \"one_worker_over_python_reference_in_process\": $(num "$r_python_in"), \"python_reference_patches_per_s\": $PYTHON_REF_PPS, \"one_worker_over_io_floor_time_wall_clock\": $(num "$r_io"), \"one_worker_over_io_floor_time_in_process\": $(num "$r_io_in"), \"io_floor_two_over_one_process_wall_clock\": $(num "$r_io_scaling"), \"io_floor_two_over_one_process_in_process\": $(num "$r_io_scaling_in"), \"paired_by_round\": {\"io_floor_two_over_one_process_wall_clock\": $(num "$p_io_scaling"), \"io_floor_two_over_one_process_in_process\": $(num "$p_io_scaling_in"), \"two_over_one_worker_wall_clock\": $(num "$p_scaling"), \"two_over_one_worker_in_process\": $(num "$p_scaling_in")}},"
   echo "  \"worker_cpu_profile\": {\"measured_as\": \"perf record -e cpu-clock --call-graph dwarf of the worker rank, one worker; each sample in the first class a function on its stack names\", \"total_cpu_seconds\": $(num "$prof_total"), \"classes\": {${prof_json}}},"
   echo "  \"compression_ms_per_patch\": $(num "$comp_ms"),"
   echo "  \"syscalls\": {\"converter_worker_total\": ${sc_conv}, \"converter_worker_fixed_dry_run\": ${sc_fixed}, \"converter_per_input_file\": $(num "$sc_conv_pf"), \"converter_per_input_file_net_of_fixed\": $(num "$sc_conv_net_pf"), \"converter_top\": [${sc_conv_top}], \"floor_total\": ${sc_floor}, \"floor_per_input_file\": $(num "$sc_floor_pf"), \"floor_top\": [${sc_floor_top}]},"
@@ -751,6 +767,8 @@ t_lims=(">= ${T_FLOOR_RATIO}x" ">= ${T_PYTHON_RATIO}x" "<= $T_SYSCALLS" ">= ${T_
     "$(fmt "$r_io" %.2fx)" "$(fmt "$r_io_in" %.2fx)"
   printf 'I/O floor, 2 processes / 1 process: %s (own clocks %s); 2 workers / 1 worker: %s (own clocks %s)\n' \
     "$(fmt "$r_io_scaling" %.2fx)" "$(fmt "$r_io_scaling_in" %.2fx)" "$(fmt "$r_scaling" %.2fx)" "$(fmt "$r_scaling_in" %.2fx)"
+  printf '  the same, median of each round'"'"'s ratio: I/O floor %s (own clocks %s); workers %s (own clocks %s)\n' \
+    "$(fmt "$p_io_scaling" %.2fx)" "$(fmt "$p_io_scaling_in" %.2fx)" "$(fmt "$p_scaling" %.2fx)" "$(fmt "$p_scaling_in" %.2fx)"
   printf 'by wall time (with process and MPI start-up): 1 worker / floor %s, 2 workers / 1 worker %s,\n' \
     "$(fmt "$r_floor" %.2fx)" "$(fmt "$r_scaling" %.2fx)"
   printf '  1 worker / Python reference %s\n\n' "$(fmt "$r_python" %.1fx)"
