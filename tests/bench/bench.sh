@@ -3,8 +3,14 @@
 # warm page cache, it measures side by side
 #   - the plain-GDAL read floor (bp-gdal-floor: GDALOpen + GDALRasterIO of the
 #     14 band files of every pair, nothing else),
+#   - the plain I/O floor (bp-io-floor: open/fstat/read/close of the 15
+#     files per pair the converter reads, the bytes written out in 8 MiB
+#     writes, one fsynced file per chunk), in one process and in two at once
+#     (--part 0/2 and 1/2, the chunks as two workers share them),
 #   - the converter with one worker (mpirun -np 2) and two workers (-np 3),
-# alternating, R repetitions each, medians of the wall time; then system calls
+# alternating, R repetitions each, medians of the wall time; where the worker's
+# CPU time goes (perf record, when perf works: read and other system calls,
+# decoding, encoding, writing); then system calls
 # per input file (strace -c -f on one worker rank), peak resident memory of
 # each rank (N = 500 and N = 4000, and rank 0 on a --dry-run of the official
 # 519,284-row splits) and rank 0's CPU share during the two-worker run.
@@ -23,7 +29,7 @@
 #
 # Environment (set by CTest, see tests/bench/CMakeLists.txt; the options
 # above win over it):
-#   BEN_PREP, BEN_SYNTH, BP_GDAL_FLOOR   the programs
+#   BEN_PREP, BEN_SYNTH, BP_GDAL_FLOOR, BP_IO_FLOOR   the programs
 #   MPIRUN          launcher and its flags ("mpirun --oversubscribe ...")
 #   SHARED          the shared reference data (default <project>/../shared/data)
 #   BENCH_BUILD_DIR the build folder (default work folder: BENCH_BUILD_DIR/bench)
@@ -94,8 +100,9 @@ build=${BENCH_BUILD_DIR:-$project/build-bench}
 BEN_PREP=${BEN_PREP:-$build/ben-prep}
 BEN_SYNTH=${BEN_SYNTH:-$build/ben-synth}
 BP_GDAL_FLOOR=${BP_GDAL_FLOOR:-$build/tests/bench/bp-gdal-floor}
+BP_IO_FLOOR=${BP_IO_FLOOR:-$build/tests/bench/bp-io-floor}
 SHARED=${SHARED:-$project/../shared/data}
-for p in "$BEN_PREP" "$BEN_SYNTH" "$BP_GDAL_FLOOR"; do
+for p in "$BEN_PREP" "$BEN_SYNTH" "$BP_GDAL_FLOOR" "$BP_IO_FLOOR"; do
   [[ -x $p ]] || die "not built: $p (configure with -DBENPREP_BENCH=ON and build)"
 done
 if [[ -n ${MPIRUN:-} ]]; then
@@ -216,6 +223,8 @@ if [ "$which" != all ] && [ "$which" != "$rank" ]; then exec "$@"; fi
 case $mode in
   strace) exec strace -c -f -o "$dir/strace.$rank" "$@" ;;
   time) exec /usr/bin/time -f "%e %U %S %M" -o "$dir/time.$rank" "$@" ;;
+  perf) exec perf record -q -e cpu-clock -F 1999 --call-graph dwarf,16384 \
+    -o "$dir/perf.$rank" "$@" ;;
 esac'
 # time_field FILE N: field N (1 wall, 2 user, 3 sys, 4 KB) of GNU time's last line.
 time_field() { tail -n 1 "$1" | awk -v f="$2" '{ print $f }'; }
@@ -315,12 +324,16 @@ idle_busy=$(awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.3f\n", (b - a) / 2 }')
 awk -v x="$idle_busy" 'BEGIN { exit !(x > 0.1) }' &&
   echo "bench: note: other processes use $idle_busy cores before the runs: the figures will be noisy" >&2
 
-# --- 1. alternating timed runs: floor, one worker, two workers (+ compression),
-#        and the bare launch cost of mpirun (a dry run of the same splits)
-configs=(floor w1 w2 launch)
+# --- 1. alternating timed runs: floor, I/O floor in one and two processes,
+#        one worker, two workers (+ compression), and the bare launch cost of
+#        mpirun (a dry run of the same splits)
+configs=(floor io1 io2 w1 w2 launch)
 ((${#comp_args[@]})) && configs+=(w1z)
-declare -A wall inproc outbytes noise
-for c in "${configs[@]}"; do wall[$c]=""; inproc[$c]=""; outbytes[$c]=0; noise[$c]=""; done
+# The I/O floor in two processes at once: the wall time is the pair's.
+# shellcheck disable=SC2016
+io_pair='"$0" "$@" --part 0/2 & p=$!; r=0; "$0" "$@" --part 1/2 || r=$?; wait "$p" || r=1; exit "$r"'
+declare -A wall inproc outbytes noise cpus
+for c in "${configs[@]}"; do wall[$c]=""; inproc[$c]=""; outbytes[$c]=0; noise[$c]=""; cpus[$c]=""; done
 # Noise: the CPU other processes of the machine used during the timed runs
 # (machine busy time minus this benchmark's), in cores.
 children_seconds
@@ -335,6 +348,9 @@ for ((i = 0; i < R; i++)); do
     set_args "$N" "$out"
     case $c in
       floor) cmd=("$BP_GDAL_FLOOR" "${FLOOR[@]}" --json) ;;
+      io1) mkdir -p "$out"; cmd=("$BP_IO_FLOOR" "${FLOOR[@]}" -o "$out" --records-per-shard "$rps" --json) ;;
+      io2) mkdir -p "$out"
+        cmd=(bash -c "$io_pair" "$BP_IO_FLOOR" "${FLOOR[@]}" -o "$out" --records-per-shard "$rps" --json) ;;
       w1) cmd=("${mpirun[@]}" -np 2 "$BEN_PREP" "${CONV[@]}") ;;
       w2) cmd=("${mpirun[@]}" -np 3 "$BEN_PREP" "${CONV[@]}") ;;
       w1z) cmd=("${mpirun[@]}" -np 2 "$BEN_PREP" "${CONV[@]}" "${comp_args[@]}") ;;
@@ -349,11 +365,21 @@ for ((i = 0; i < R; i++)); do
       'BEGIN { x = ((b1 - b0) - (m1 - m0)) / (t1 - t0); if (x < 0) x = 0; printf "%.3f\n", x }')
     noise[$c]+="$rn "
     wall[$c]+="$(calc "$t1 - $t0") "
+    # CPU seconds of the command: every process of it (mpirun and all ranks).
+    cpus[$c]+="$(calc "$CHILD_CPU - $rc0") "
     case $c in
       floor)
         s=$(sed -n 's/.*"seconds": \([0-9.]*\).*/\1/p' "$log")
         [[ -n $s ]] || die "no figures from bp-gdal-floor (log: $log)"
         inproc[$c]+="$s " ;;
+      io1|io2)
+        # In-process: the slower process of the pair; bytes: the files written.
+        s=$(sed -n 's/.*"seconds": \([0-9.]*\).*/\1/p' "$log" | sort -g | tail -n 1)
+        [[ -n $s ]] || die "no figures from bp-io-floor (log: $log)"
+        [[ $(sed -n 's/.*"rows": \([0-9]*\).*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }') -eq $N ]] ||
+          die "bp-io-floor did not read $N rows (log: $log)"
+        inproc[$c]+="$s "
+        outbytes[$c]=$(sum_sizes "$out" -name 'floor-*.bin') ;;
       w1|w2|w1z)
         grep -q "done: $N records" "$log" || die "converter did not report $N records (log: $log)"
         [[ -f $out/manifest.json ]] || die "no manifest.json (log: $log)"
@@ -375,10 +401,12 @@ others_cores=$(awk -v b0="$busy0" -v b1="$(busy_seconds)" -v m0="$mine0" -v m1="
 if awk -v x="$others_cores" 'BEGIN { exit !(x > 0.1) }'; then
   echo "bench: WARNING: other processes used $others_cores cores on average during the timed runs: the figures are noisy; run again on a quiet machine" >&2
 fi
-declare -A med medin pps ppsin mbout mbin
+declare -A med medin medcpu pps ppsin mbout mbin
 for c in "${configs[@]}"; do
   # shellcheck disable=SC2086
   med[$c]=$(median ${wall[$c]})
+  # shellcheck disable=SC2086
+  medcpu[$c]=$(median ${cpus[$c]})
   # shellcheck disable=SC2086
   medin[$c]=$(median ${inproc[$c]:-null})
   pps[$c]=$(ratio "$N" "${med[$c]}")
@@ -386,7 +414,7 @@ for c in "${configs[@]}"; do
   ppsin[$c]=$(ratio "$N" "${medin[$c]}")
   mbout[$c]=null; mbin[$c]=null
 done
-for c in w1 w2 w1z; do
+for c in io1 io2 w1 w2 w1z; do
   [[ -n ${med[$c]:-} ]] || continue
   mbout[$c]=$(ratio "$(calc "${outbytes[$c]} / 1000000")" "${med[$c]}")
   mbin[$c]=$(ratio "$(calc "$conv_in_bytes / 1000000")" "${med[$c]}")
@@ -397,6 +425,29 @@ r_floor=$(ratio "${pps[w1]}" "${pps[floor]}")
 r_floor_in=$(ratio "${ppsin[w1]}" "${ppsin[floor]}")
 r_scaling=$(ratio "${pps[w2]}" "${pps[w1]}")
 r_scaling_in=$(ratio "${ppsin[w2]}" "${ppsin[w1]}")
+# The converter against the I/O floor: its time as a multiple of the
+# floor's (wall, and by the programs' own clocks); and what two processes
+# doing nothing but that I/O reach on this machine, beside two workers.
+r_io=$(ratio "${med[w1]}" "${med[io1]}")
+r_io_in=$(ratio "${medin[w1]}" "${medin[io1]}")
+r_io_scaling=$(ratio "${med[io1]}" "${med[io2]}")
+r_io_scaling_in=$(ratio "${medin[io1]}" "${medin[io2]}")
+# The same ratios paired by round: the median over the R rounds of each
+# round's ratio (the two runs of a round are close in time, so a load that
+# comes and goes upsets fewer of them than the medians of each run apart).
+# paired LIST_A LIST_B: median of A_i / B_i.
+paired() {
+  local -a a b v=()
+  read -r -a a <<<"$1"
+  read -r -a b <<<"$2"
+  local i
+  for i in "${!a[@]}"; do v+=("$(ratio "${a[i]}" "${b[i]:-null}")"); done
+  median "${v[@]}"
+}
+p_io_scaling=$(paired "${wall[io1]}" "${wall[io2]}")
+p_io_scaling_in=$(paired "${inproc[io1]}" "${inproc[io2]}")
+p_scaling=$(paired "${wall[w1]}" "${wall[w2]}")
+p_scaling_in=$(paired "${inproc[w1]}" "${inproc[w2]}")
 r_python=$(ratio "${pps[w1]}" "$PYTHON_REF_PPS")
 r_python_in=$(ratio "${ppsin[w1]}" "$PYTHON_REF_PPS")
 comp_ms=null
@@ -430,6 +481,71 @@ if ((have_strace)); then
   sc_floor_top=$(strace_top "$d/strace.0" 8)
   sc_floor_pf=$(calc "$sc_floor / (14 * $N)")
   cp "$d/strace.0" "$logs/strace-floor.txt"
+fi
+
+# --- 2b. where the worker's CPU time goes: perf record (cpu-clock samples
+#         with DWARF call stacks) of the worker rank of a one-worker run; each
+#         sample goes to the first class that a function on its stack names,
+#         its sampling period summed per class (CPU seconds).
+prof_classes=(read open decode encode stats labels write startup other)
+declare -A prof_names=([read]="read() of the input files (kernel: page-cache copy)"
+  [open]="open, fstat, close of the input files"
+  [decode]="decoding the bands (TIFF, GDAL)"
+  [encode]="encoding: varints, CRC-32C, record framing"
+  [stats]="pixel statistics for the manifest"
+  [labels]="label JSON parsing"
+  [write]="writing the shards: write, fsync, rename (kernel)"
+  [startup]="start-up, MPI, shut-down"
+  [other]="other (page faults, scheduling, the rest)")
+declare -A prof
+prof_total=null
+if command -v perf >/dev/null &&
+  perf record -q -e cpu-clock -o "$scratch/perf.test" true >/dev/null 2>&1; then
+  echo "bench: where the worker's CPU goes (perf record)"
+  d=$scratch/perf; mkdir -p "$d"; out=$out_root/run; rm -rf "$out"
+  set_args "$N" "$out"
+  run "$logs/perf.log" "${mpirun[@]}" -np 2 bash -c "$rankwrap" _ perf "$d" 1 \
+    "$BEN_PREP" "${CONV[@]}" -q
+  rm -rf "$out"
+  perf script -i "$d/perf.1" 2>/dev/null | awk '
+    function classify(st, leaf) {
+      if (st ~ / (ksys_read|vfs_read|__x64_sys_read)\+/ || leaf ~ /^(read|__libc_read|__GI___libc_read)$/) return "read"
+      if (st ~ / (ksys_write|vfs_write|__x64_sys_write|do_fsync|__x64_sys_fsync|__x64_sys_rename|do_renameat2)\+/ ||
+          leaf ~ /^(write|__libc_write|__GI___libc_write|fsync|__libc_fsync|rename)$/) return "write"
+      if (st ~ / (__x64_sys_openat|do_sys_openat2|__x64_sys_close|__x64_sys_newfstatat|__do_sys_newfstatat|__x64_sys_newfstat|__do_sys_newfstat|vfs_fstat|__x64_sys_newfstatat|__fput)\+/ ||
+          leaf ~ /open|close|fstat/) return "open"
+      if (st ~ / (bp_gdal_setup|GDALAllRegister|GDALDestroy[A-Za-z]*)\+/) return "startup"
+      if (st ~ / (bp_tiff_decode[a-z_]*|read_band|GDAL[A-Za-z_]*|decode_gdal[a-z_]*)\+/ || st ~ /libgdal|libtiff/) return "decode"
+      if (st ~ / [a-z0-9_]*(varint|crc32c|bp_record_|bp_example|bp_feature|tfrecord|bp_shard_commit|bp_shard_reserve)[a-z0-9_.]*\+/) return "encode"
+      if (st ~ / (bp_stats_[a-z_]*|moments_[a-z0-9_.]*)\+/) return "stats"
+      if (st ~ / (parse_labels|read_labels|json_[a-z_]*|bp_label[a-z_]*)\+/ || st ~ /libjson-c/) return "labels"
+      if (st ~ / (_dl_[a-z_]*|dl_main|_dl_start|[a-z_]*execve[a-z_.]*|exit_mmap|do_exit|MPI_[A-Za-z_]*|PMPI_[A-Za-z_]*|mca_[a-z_]*|opal_[a-z_]*|ompi_[a-z_]*|orte_[a-z_]*|pmix_[a-z_]*|PMIx_[A-Za-z_]*)\+/ ||
+          st ~ /libmpi|libopen-pal|libopen-rte|libpmix|libhwloc|libevent|ld-linux/) return "startup"
+      return "other"
+    }
+    function done_sample() { if (have) t[classify(st, leaf)] += per; have = 0 }
+    /cpu-clock/ && /^[^ \t]/ {
+      done_sample()
+      for (i = 1; i <= NF; i++) if ($i ~ /^cpu-clock/) per = $(i - 1)
+      have = 1; st = ""; leaf = ""; next
+    }
+    /^[ \t]+[0-9a-f]+ / {
+      # leaf: the innermost function outside the kernel (a system call stub).
+      sym = $2; sub(/\+0x[0-9a-f]+$/, "", sym)
+      if (leaf == "" && $NF != "([kernel.kallsyms])") leaf = sym
+      st = st " " $2 " " $NF
+    }
+    END { done_sample(); for (k in t) printf "%s %.6f\n", k, t[k] / 1e9 }' >"$d/classes"
+  prof_total=0
+  for k in "${prof_classes[@]}"; do
+    prof[$k]=$(awk -v k="$k" '$1 == k { s += $2 } END { printf "%.6f\n", s }' "$d/classes")
+    prof_total=$(calc "$prof_total + ${prof[$k]}")
+  done
+  [[ -s $d/classes ]] || prof_total=null
+  perf report -i "$d/perf.1" --stdio --no-children --sort dso,sym -g none 2>/dev/null |
+    grep '%' | head -n 40 >"$logs/perf-worker.txt" || true
+else
+  echo "bench: perf missing or not allowed: the worker's CPU time is not broken down" >&2
 fi
 
 # --- 3. peak resident memory of every rank (GNU time around each rank)
@@ -546,11 +662,16 @@ run_json() { # config description
   wl=$(for v in ${wall[$c]}; do num "$v"; echo; done | paste -sd, -)
   il=$(for v in ${inproc[$c]:-}; do num "$v"; echo; done | paste -sd, -)
   nl=$(for v in ${noise[$c]:-}; do num "$v"; echo; done | paste -sd, -)
-  printf '{"what": %s, "wall_seconds": [%s], "median_seconds": %s, "patches_per_s": %s, "in_process_seconds": [%s], "in_process_median_seconds": %s, "in_process_patches_per_s": %s, "mb_per_s_read": %s, "mb_per_s_written": %s, "bytes_written": %s, "other_processes_cores": [%s]}' \
+  cl=$(for v in ${cpus[$c]:-}; do num "$v"; echo; done | paste -sd, -)
+  printf '{"what": %s, "wall_seconds": [%s], "median_seconds": %s, "patches_per_s": %s, "in_process_seconds": [%s], "in_process_median_seconds": %s, "in_process_patches_per_s": %s, "cpu_seconds": [%s], "cpu_median_seconds": %s, "mb_per_s_read": %s, "mb_per_s_written": %s, "bytes_written": %s, "other_processes_cores": [%s]}' \
     "$(jstr "$2")" "$wl" "$(num "${med[$c]}")" "$(num "${pps[$c]}")" "$il" \
-    "$(num "${medin[$c]}")" "$(num "${ppsin[$c]}")" "$(num "${mbin[$c]}")" \
-    "$(num "${mbout[$c]}")" "${outbytes[$c]:-0}" "$nl"
+    "$(num "${medin[$c]}")" "$(num "${ppsin[$c]}")" "$cl" "$(num "${medcpu[$c]}")" \
+    "$(num "${mbin[$c]}")" "$(num "${mbout[$c]}")" "${outbytes[$c]:-0}" "$nl"
 }
+prof_json=""
+for k in "${prof_classes[@]}"; do
+  prof_json+="${prof_json:+, }\"$k\": {\"what\": $(jstr "${prof_names[$k]}"), \"cpu_seconds\": $(num "${prof[$k]:-null}")}"
+done
 mem_json=""
 if ((have_time)); then
   for m in $mem_sizes; do
@@ -565,12 +686,15 @@ fi
   echo "  \"inputs\": {\"patches\": $N, \"repetitions\": $R, \"records_per_shard\": $rps, \"seed\": $seed, \"archive\": $(jstr "$arch"), \"page_cache\": \"warm\", \"shards_to\": $(jstr "$out_kind"), \"shard_folder\": $(jstr "$out_root"), \"converter_files_per_pair\": 15, \"floor_files_per_pair\": 14, \"converter_input_bytes\": $conv_in_bytes, \"floor_input_bytes\": $tif_bytes, \"launcher\": $(jstr "${mpirun[*]}"), \"compression_args\": $(jstr "${comp_args[*]:-}")},"
   echo "  \"runs\": {"
   echo "    \"floor\": $(run_json floor "bp-gdal-floor: GDALOpen + GDALRasterIO of the 14 band files per pair"),"
+  echo "    \"io_floor_one_process\": $(run_json io1 "bp-io-floor: open/fstat/read/close of the 15 files per pair, written out in 8 MiB writes, one fsynced file per chunk"),"
+  echo "    \"io_floor_two_processes\": $(run_json io2 "bp-io-floor --part 0/2 and --part 1/2 at once; wall time of the pair, in-process time of the slower"),"
   echo "    \"one_worker\": $(run_json w1 "mpirun -np 2 ben-prep"),"
   echo "    \"two_workers\": $(run_json w2 "mpirun -np 3 ben-prep"),"
   [[ -n ${med[w1z]:-} ]] && echo "    \"one_worker_compressed\": $(run_json w1z "mpirun -np 2 ben-prep ${comp_args[*]}"),"
   echo "    \"launch\": $(run_json launch "mpirun -np 2 ben-prep --dry-run of the same splits: start-up and shut-down only")"
   echo "  },"
-  echo "  \"ratios\": {\"one_worker_over_floor_wall_clock\": $(num "$r_floor"), \"one_worker_over_floor_in_process\": $(num "$r_floor_in"), \"two_over_one_worker_wall_clock\": $(num "$r_scaling"), \"two_over_one_worker_in_process\": $(num "$r_scaling_in"), \"one_worker_over_python_reference_wall_clock\": $(num "$r_python"), \"one_worker_over_python_reference_in_process\": $(num "$r_python_in"), \"python_reference_patches_per_s\": $PYTHON_REF_PPS},"
+  echo "  \"ratios\": {\"one_worker_over_floor_wall_clock\": $(num "$r_floor"), \"one_worker_over_floor_in_process\": $(num "$r_floor_in"), \"two_over_one_worker_wall_clock\": $(num "$r_scaling"), \"two_over_one_worker_in_process\": $(num "$r_scaling_in"), \"one_worker_over_python_reference_wall_clock\": $(num "$r_python"), \"one_worker_over_python_reference_in_process\": $(num "$r_python_in"), \"python_reference_patches_per_s\": $PYTHON_REF_PPS, \"one_worker_over_io_floor_time_wall_clock\": $(num "$r_io"), \"one_worker_over_io_floor_time_in_process\": $(num "$r_io_in"), \"io_floor_two_over_one_process_wall_clock\": $(num "$r_io_scaling"), \"io_floor_two_over_one_process_in_process\": $(num "$r_io_scaling_in"), \"paired_by_round\": {\"io_floor_two_over_one_process_wall_clock\": $(num "$p_io_scaling"), \"io_floor_two_over_one_process_in_process\": $(num "$p_io_scaling_in"), \"two_over_one_worker_wall_clock\": $(num "$p_scaling"), \"two_over_one_worker_in_process\": $(num "$p_scaling_in")}},"
+  echo "  \"worker_cpu_profile\": {\"measured_as\": \"perf record -e cpu-clock --call-graph dwarf of the worker rank, one worker; each sample in the first class a function on its stack names\", \"total_cpu_seconds\": $(num "$prof_total"), \"classes\": {${prof_json}}},"
   echo "  \"compression_ms_per_patch\": $(num "$comp_ms"),"
   echo "  \"syscalls\": {\"converter_worker_total\": ${sc_conv}, \"converter_worker_fixed_dry_run\": ${sc_fixed}, \"converter_per_input_file\": $(num "$sc_conv_pf"), \"converter_per_input_file_net_of_fixed\": $(num "$sc_conv_net_pf"), \"converter_top\": [${sc_conv_top}], \"floor_total\": ${sc_floor}, \"floor_per_input_file\": $(num "$sc_floor_pf"), \"floor_top\": [${sc_floor_top}]},"
   echo "  \"memory_mb\": {\"one_worker_runs\": [${mem_json}], \"rank0_dry_run_official\": $(num "$mem_dry0"), \"official_rows\": ${mem_dry_rows}, \"two_worker_run_rank0\": $(num "$w2_mem0"), \"two_worker_run_worker\": $(num "$w2_memw"), \"worker_baseline_dry_run\": $(num "$mem_base")},"
@@ -626,15 +750,25 @@ t_lims=(">= ${T_FLOOR_RATIO}x" ">= ${T_PYTHON_RATIO}x" "<= $T_SYSCALLS" ">= ${T_
     "$ncpu" "$cpu_model" "$kernel" "${gdal_version:-?}" "${mpi_version:-?}"
   printf 'other processes used %s cores on average during the timed runs%s\n\n' "$(fmt "$others_cores" %.2f)" \
     "$(awk -v x="$others_cores" 'BEGIN { if (x > 0.1) print " (NOISY: not a quiet machine)"; else print " (quiet)" }')"
-  printf '%-34s %9s %11s %10s %10s %13s\n' "run (wall time of the command)" "median s" "patches/s" "MB/s in" "MB/s out" "in-process/s"
-  row() { printf '%-34s %9s %11s %10s %10s %13s\n' "$1" "$(fmt "${med[$2]}" %.3f)" \
-    "$(fmt "${pps[$2]}" %.0f)" "$(fmt "${mbin[$2]}" %.0f)" "$(fmt "${mbout[$2]}" %.0f)" "$(fmt "${ppsin[$2]}" %.0f)"; }
+  printf '%-34s %9s %11s %10s %10s %13s %7s\n' "run (wall time of the command)" "median s" "patches/s" "MB/s in" "MB/s out" "in-process/s" "CPU s"
+  row() { printf '%-34s %9s %11s %10s %10s %13s %7s\n' "$1" "$(fmt "${med[$2]}" %.3f)" \
+    "$(fmt "${pps[$2]}" %.0f)" "$(fmt "${mbin[$2]}" %.0f)" "$(fmt "${mbout[$2]}" %.0f)" "$(fmt "${ppsin[$2]}" %.0f)" \
+    "$(fmt "${medcpu[$2]:-null}" %.2f)"; }
   row "GDAL read floor (14 files/pair)" floor
+  row "I/O floor, 1 process" io1
+  row "I/O floor, 2 processes" io2
   row "ben-prep, 1 worker (-np 2)" w1
   row "ben-prep, 2 workers (-np 3)" w2
   [[ -n ${med[w1z]:-} ]] && row "ben-prep, 1 worker, ${comp_args[*]}" w1z
   printf '%-34s %9s\n' "mpirun start+stop (dry run, -np 2)" "$(fmt "${med[launch]}" %.3f)"
-  printf 'files read per pair: floor 14 (the band files, no labels), ben-prep 15 (also the S1 JSON)\n'
+  printf 'files read per pair: floor 14 (the band files, no labels), I/O floor and ben-prep 15 (also the S1 JSON)\n'
+  printf '(CPU s: every process of the command, mpirun included; in-process/s: by the programs'"'"' own clocks)\n'
+  printf '1 worker / I/O floor: %s of the time (by the programs'"'"' own clocks %s)\n' \
+    "$(fmt "$r_io" %.2fx)" "$(fmt "$r_io_in" %.2fx)"
+  printf 'I/O floor, 2 processes / 1 process: %s (own clocks %s); 2 workers / 1 worker: %s (own clocks %s)\n' \
+    "$(fmt "$r_io_scaling" %.2fx)" "$(fmt "$r_io_scaling_in" %.2fx)" "$(fmt "$r_scaling" %.2fx)" "$(fmt "$r_scaling_in" %.2fx)"
+  printf '  the same, median of each round'"'"'s ratio: I/O floor %s (own clocks %s); workers %s (own clocks %s)\n' \
+    "$(fmt "$p_io_scaling" %.2fx)" "$(fmt "$p_io_scaling_in" %.2fx)" "$(fmt "$p_scaling" %.2fx)" "$(fmt "$p_scaling_in" %.2fx)"
   printf 'by wall time (with process and MPI start-up): 1 worker / floor %s, 2 workers / 1 worker %s,\n' \
     "$(fmt "$r_floor" %.2fx)" "$(fmt "$r_scaling" %.2fx)"
   printf '  1 worker / Python reference %s\n\n' "$(fmt "$r_python" %.1fx)"
@@ -656,6 +790,15 @@ t_lims=(">= ${T_FLOOR_RATIO}x" ">= ${T_PYTHON_RATIO}x" "<= $T_SYSCALLS" ">= ${T_
     printf '  whole process with MPI start-up, %s%% net of start-up\n' "$(fmt "$cpu0_net" %.1f)"
   fi
   [[ $comp_ms != null ]] && printf 'compression cost: %s ms per patch (one worker)\n' "$(fmt "$comp_ms" %.2f)"
+  if [[ $prof_total != null ]]; then
+    printf '\nwhere the worker'"'"'s CPU goes (perf record of the worker rank, one worker, %s s in all;\n' \
+      "$(fmt "$prof_total" %.2f)"
+    printf '  each sample in the first class a function on its call stack names):\n'
+    for k in "${prof_classes[@]}"; do
+      printf '  %-54s %6s s %5s%%\n' "${prof_names[$k]}" "$(fmt "${prof[$k]}" %.3f)" \
+        "$(fmt "$(calc "100 * ${prof[$k]} / $prof_total")" %.1f)"
+    done
+  fi
   printf '\n%-52s %10s %10s  %s\n' "target" "measured" "target" "result"
   for i in "${!statuses[@]}"; do
     printf '%-52s %10s %10s  %s\n' "${t_names[i]}" "${t_meas[i]}" "${t_lims[i]}" "${statuses[i]}"
