@@ -12,7 +12,9 @@ enum {
     TAG_ROWS_PER_STRIP = 278, TAG_STRIP_BYTES = 279, TAG_PLANAR = 284,
     TAG_PREDICTOR = 317, TAG_COLOR_MAP = 320, TAG_TILE_WIDTH = 322,
     TAG_TILE_LENGTH = 323, TAG_TILE_OFFSETS = 324, TAG_TILE_BYTES = 325,
-    TAG_SUB_IFDS = 330, TAG_EXTRA_SAMPLES = 338, TAG_SAMPLE_FORMAT = 339
+    TAG_SUB_IFDS = 330, TAG_EXTRA_SAMPLES = 338, TAG_SAMPLE_FORMAT = 339,
+    TAG_MIN_SAMPLE = 280, TAG_MAX_SAMPLE = 281, TAG_TRANSFER = 301,
+    TAG_SMIN_SAMPLE = 340, TAG_SMAX_SAMPLE = 341, TAG_DATA_TYPE = 32996
 };
 enum { TYPE_SHORT = 3, TYPE_LONG = 4 };
 
@@ -157,6 +159,13 @@ static int read_ifd(const unsigned char *buf, size_t len, uint32_t ifd,
         case TAG_TILE_WIDTH: case TAG_TILE_LENGTH: case TAG_TILE_OFFSETS:
         case TAG_TILE_BYTES: case TAG_EXTRA_SAMPLES: case TAG_COLOR_MAP:
         case TAG_SUB_IFDS:
+            return 0;
+        case TAG_MIN_SAMPLE: case TAG_MAX_SAMPLE: case TAG_SMIN_SAMPLE:
+        case TAG_SMAX_SAMPLE: case TAG_DATA_TYPE: case TAG_TRANSFER:
+            /* Per-sample values that libtiff checks strictly (a count
+             * other than the samples per pixel, values that differ, a
+             * type it cannot convert make the file unreadable to GDAL):
+             * the archive's bands have none of them, GDAL judges. */
             return 0;
         default:
             break; /* georeferencing, resolution, ...: not pixels */
