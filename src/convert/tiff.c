@@ -14,7 +14,8 @@ enum {
     TAG_TILE_LENGTH = 323, TAG_TILE_OFFSETS = 324, TAG_TILE_BYTES = 325,
     TAG_SUB_IFDS = 330, TAG_EXTRA_SAMPLES = 338, TAG_SAMPLE_FORMAT = 339,
     TAG_MIN_SAMPLE = 280, TAG_MAX_SAMPLE = 281, TAG_TRANSFER = 301,
-    TAG_SMIN_SAMPLE = 340, TAG_SMAX_SAMPLE = 341, TAG_DATA_TYPE = 32996
+    TAG_SMIN_SAMPLE = 340, TAG_SMAX_SAMPLE = 341, TAG_MATTEING = 32995,
+    TAG_DATA_TYPE = 32996, TAG_IMAGE_DEPTH = 32997, TAG_TILE_DEPTH = 32998
 };
 enum { TYPE_SHORT = 3, TYPE_LONG = 4 };
 
@@ -158,7 +159,8 @@ static int read_ifd(const unsigned char *buf, size_t len, uint32_t ifd,
             break;
         case TAG_TILE_WIDTH: case TAG_TILE_LENGTH: case TAG_TILE_OFFSETS:
         case TAG_TILE_BYTES: case TAG_EXTRA_SAMPLES: case TAG_COLOR_MAP:
-        case TAG_SUB_IFDS:
+        case TAG_SUB_IFDS: case TAG_MATTEING: case TAG_IMAGE_DEPTH:
+        case TAG_TILE_DEPTH: /* an alpha sample, a volume: other images */
             return 0;
         case TAG_MIN_SAMPLE: case TAG_MAX_SAMPLE: case TAG_SMIN_SAMPLE:
         case TAG_SMAX_SAMPLE: case TAG_DATA_TYPE: case TAG_TRANSFER:
