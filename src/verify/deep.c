@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cpl_error.h>
@@ -475,4 +476,36 @@ void vf_deep_check(struct vf_verifier *v)
     if (deep_rasters(v, VF_KIND_SAR, s1_root, s1) != 0)
         return;
     deep_labels(v, 0, s1_root, s1, s2);
+}
+
+/* Rank 0: the index of each --deep root that is a tar or gzip archive,
+ * found fresh or built (in --index-dir; else beside the archive when its
+ * folder is writable, else in OUT, as the converter does), into index.
+ * A root that does not exist is left to the record checks (its files are
+ * missing). Returns BP_OK, BP_USAGE (a root that is no folder, tar or gzip
+ * archive) or what bp_archive_index_ensure returns (logged). */
+int vf_deep_find_indexes(const struct bp_verify_options *o,
+                         char index[2][4096])
+{
+    const char *roots[2] = {o->s1_root, o->s2_root};
+    for (int i = 0; i < 2; i++) {
+        enum bp_root_kind kind;
+        char msg[512];
+        struct stat st;
+        if (!roots[i] || stat(roots[i], &st) != 0)
+            continue;
+        if (bp_root_probe(roots[i], &kind, msg, sizeof msg) != BP_OK) {
+            BP_ERROR("--deep %s: %s", roots[i], msg);
+            return BP_USAGE;
+        }
+        if (kind == BP_ROOT_FOLDER)
+            continue;
+        int rc = bp_archive_index_ensure(roots[i], o->out, o->index_dir, NULL,
+                                         index[i], 4096, NULL);
+        if (rc != BP_OK) {
+            BP_ERROR("--deep %s: no usable index (see above)", roots[i]);
+            return rc;
+        }
+    }
+    return BP_OK;
 }

@@ -25,9 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sys/stat.h>
-
-#include "benprep/archive.h"
 #include "benprep/log.h"
 #include "benprep/status.h"
 #include "common/clock.h"
@@ -477,38 +474,6 @@ static int wrong_deep_form(const struct run *r)
     return 1;
 }
 
-/* Rank 0: the index of each --deep root that is a tar or gzip archive,
- * found fresh or built (in --index-dir; else beside the archive when its
- * folder is writable, else in OUT, as the converter does), into index.
- * A root that does not exist is left to the record checks (its files are
- * missing). Returns BP_OK, BP_USAGE (a root that is no folder, tar or gzip
- * archive) or what bp_archive_index_ensure returns (logged). */
-static int find_indexes(const struct bp_verify_options *o,
-                        char index[2][4096])
-{
-    const char *roots[2] = {o->s1_root, o->s2_root};
-    for (int i = 0; i < 2; i++) {
-        enum bp_root_kind kind;
-        char msg[512];
-        struct stat st;
-        if (!roots[i] || stat(roots[i], &st) != 0)
-            continue;
-        if (bp_root_probe(roots[i], &kind, msg, sizeof msg) != BP_OK) {
-            BP_ERROR("--deep %s: %s", roots[i], msg);
-            return BP_USAGE;
-        }
-        if (kind == BP_ROOT_FOLDER)
-            continue;
-        int rc = bp_archive_index_ensure(roots[i], o->out, o->index_dir, NULL,
-                                         index[i], 4096, NULL);
-        if (rc != BP_OK) {
-            BP_ERROR("--deep %s: no usable index (see above)", roots[i]);
-            return rc;
-        }
-    }
-    return BP_OK;
-}
-
 /* --deep: every rank learns the archive roots' indexes (rank 0 finds them)
  * into r->deep_opt, which r->opt then points at. Returns 0, or -1 with
  * *status the same on every rank (or MPI failed). */
@@ -520,7 +485,7 @@ static int deep_indexes(struct run *r, int *status)
     } x;
     memset(&x, 0, sizeof x);
     if (r->rank == 0)
-        x.status = find_indexes(r->opt, x.index);
+        x.status = vf_deep_find_indexes(r->opt, x.index);
     if (share(r, &x, sizeof x) != 0)
         return -1;
     if (x.status != BP_OK) {

@@ -390,6 +390,13 @@ struct vf_deep *vf_deep_new(const struct vf_schema *s,
 void vf_deep_free(struct vf_deep *d);
 /* The record decoded without problems: compare it with its sources. */
 void vf_deep_check(struct vf_verifier *v);
+/* Rank 0: the index of each --deep root that is a tar or gzip archive,
+ * found fresh or built (in --index-dir; else beside the archive when its
+ * folder is writable, else in OUT, as the converter does), into index.
+ * Returns BP_OK, BP_USAGE (a root that is no folder, tar or gzip archive)
+ * or what bp_archive_index_ensure returns (logged). */
+int vf_deep_find_indexes(const struct bp_verify_options *o,
+                         char index[2][4096]);
 
 /* ---- Rank 0: the manifest ---------------------------------------------- */
 
