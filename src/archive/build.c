@@ -9,27 +9,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "benprep/log.h"
 #include "benprep/status.h"
 #include "build_int.h"
 #include "bytes.h"
+#include "common/clock.h"
 #include "paths.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 void bpx_build_progress(struct builder *b, uint64_t done)
 {
     if (!b->progress)
         return;
-    double t = now();
+    double t = bp_now();
     if (t < b->next_progress)
         return;
     b->next_progress = t + b->progress;
@@ -105,7 +98,7 @@ static void builder_init(struct builder *b, const char *archive,
     b->spacing = opt && opt->spacing ? opt->spacing
                                      : BP_ARCHIVE_SPACING_DEFAULT;
     b->progress = opt ? opt->progress_seconds : 0;
-    b->t0 = now();
+    b->t0 = bp_now();
     b->next_progress = b->t0 + b->progress;
 }
 
@@ -251,7 +244,7 @@ static void builder_report(const struct builder *b,
     bpx_index_info_fill(h, info);
     info->duplicates = b->duplicates;
     info->sort_runs = bpx_sorter_runs(b->sorter);
-    info->seconds = now() - b->t0;
+    info->seconds = bp_now() - b->t0;
     if (b->too_long > LONG_WARNINGS)
         BP_WARN("%s: %" PRIu64 " members with names too long were left out",
                 archive, b->too_long);

@@ -29,7 +29,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <mpi.h>
@@ -38,23 +37,7 @@
 #include "benprep/archive.h"
 #include "benprep/log.h"
 #include "benprep/status.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* CPU seconds (user + system) of this process so far: rates per CPU second
- * hold on a machine shared with other work. */
-static double cpu_now(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
-           1e-6 * (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-}
+#include "common/clock.h"
 
 static int cmd_probe(const char *path)
 {
@@ -91,12 +74,12 @@ static int cmd_build(int argc, char **argv)
     if (argc > 5)
         opt.sort_memory = strtoull(argv[5], NULL, 10);
     struct bp_index_info info;
-    double c0 = cpu_now();
+    double c0 = bp_cpu_seconds();
     int rc = bp_archive_index_build(argv[2], argv[3], &opt, &info);
     if (rc != BP_OK)
         return 1;
     print_info(&info);
-    printf("cpu_seconds=%.3f\n", cpu_now() - c0);
+    printf("cpu_seconds=%.3f\n", bp_cpu_seconds() - c0);
     return 0;
 }
 
@@ -199,7 +182,7 @@ static int read_list(char **argv, const char *dir)
         return 1;
     }
     struct bp_archive *a;
-    double t0 = now(), c0 = cpu_now();
+    double t0 = bp_now(), c0 = bp_cpu_seconds();
     if (bp_archive_open(argv[2], argv[3], &a) != BP_OK) {
         fclose(list);
         return 1;
@@ -241,7 +224,7 @@ static int read_list(char **argv, const char *dir)
         }
     }
     fclose(list);
-    double dt = now() - t0, cpu = cpu_now() - c0;
+    double dt = bp_now() - t0, cpu = bp_cpu_seconds() - c0;
     struct bp_archive_stats st;
     bp_archive_get_stats(a, &st);
     bp_archive_close(a);
@@ -272,7 +255,7 @@ static int bench_folder(const char *root, const char *listfile)
     static unsigned char buf[BP_ARCHIVE_MEMBER_LIMIT];
     char line[8192], path[12288];
     uint64_t bytes = 0, members = 0, failures = 0;
-    double t0 = now(), c0 = cpu_now();
+    double t0 = bp_now(), c0 = bp_cpu_seconds();
     while (fgets(line, sizeof line, list)) {
         line[strcspn(line, "\n")] = '\0';
         if (!line[0])
@@ -296,7 +279,7 @@ static int bench_folder(const char *root, const char *listfile)
         bytes += len;
     }
     fclose(list);
-    double dt = now() - t0, cpu = cpu_now() - c0;
+    double dt = bp_now() - t0, cpu = bp_cpu_seconds() - c0;
     printf("members=%" PRIu64 "\nfailures=%" PRIu64 "\nbytes=%" PRIu64
            "\nseconds=%.4f\nmembers_per_s=%.1f\nmb_per_s=%.1f\n"
            "cpu_seconds=%.4f\nmembers_per_cpu_s=%.1f\n",
